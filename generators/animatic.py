@@ -1,0 +1,138 @@
+"""The CPU animatic generator: real camera motion over the user's image or footage, or a
+designed, layered motion background with the shot's title. ffmpeg filters do the motion."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from storyreel.tools.ffmpeg import run_ffmpeg
+from storyreel.tools.probe import is_image, probe
+
+from .animatic_art import save_layers, short_title
+from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
+
+OVERSCAN = 1.2  # the plate is this much larger than the frame, room for the camera to move
+ZOOM = 0.14  # how far push-in / pull-out travel
+# A seeded choice for camera: auto, so consecutive shots move differently.
+AUTO_CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up", "push-in")
+ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p", "-an"]
+
+
+def _still(fps: int) -> str:
+    """Repeat a decoded still forever (decoding once; `-loop 1` would decode every frame)."""
+    return f"loop=loop=-1:size=1:start=0,setpts=N/{fps}/TB"
+
+
+def camera_for(request: ClipRequest) -> str:
+    if request.camera != "auto":
+        return request.camera
+    return AUTO_CAMERAS[request.seed % len(AUTO_CAMERAS)]
+
+
+def zoompan(camera: str, frames: int, width: int, height: int, fps: int) -> str:
+    """A zoompan filter moving a plate OVERSCAN times the output size along `camera`."""
+    p = f"(on/{max(1, frames - 1)})"
+    ease = f"(0.5-0.5*cos(PI*{p}))"  # ease in and out
+    zoom = {"push-in": f"1+{ZOOM}*{ease}", "pull-out": f"1+{ZOOM}-{ZOOM}*{ease}"}.get(camera, "1")
+    cx, cy = "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"
+    x = {"pan-left": f"(iw-iw/zoom)*(1-{ease})", "pan-right": f"(iw-iw/zoom)*{ease}"}.get(camera, cx)
+    y = {"tilt-up": f"(ih-ih/zoom)*(1-{ease})", "tilt-down": f"(ih-ih/zoom)*{ease}"}.get(camera, cy)
+    if camera in {"pan-left", "pan-right", "tilt-up", "tilt-down"}:
+        zoom = "1"  # the overscan itself is the travel; no zoom needed
+    elif camera == "static":
+        zoom = f"1+0.02*{p}"  # a breath of movement keeps a static shot alive
+    return (f"zoompan=z='{zoom}':x='{x}':y='{y}':d=1:s={width}x{height}:fps={fps}")
+
+
+class AnimaticGenerator:
+    """Motion from stills and footage on CPU: Ken Burns moves, parallax, particles, titles."""
+
+    name = "animatic"
+    text_to_video = True
+    image_to_video = True
+
+    def __call__(self, request: ClipRequest, output: Path,
+                 progress: ProgressCallback | None = None) -> ClipOutput:
+        """Render `request` into `output` (H.264, silent, exactly `request.num_frames` frames).
+
+        Args:
+            request: prompt, size, fps, frame count, seed, camera, title and optional
+                `image` (moved by the camera) or `video` (trimmed, slowed or looped to fit).
+            output: the .mp4 to write.
+            progress: called with the fraction done.
+        """
+        if request.num_frames < 1:
+            raise GeneratorError("a clip needs at least one frame")
+        with tempfile.TemporaryDirectory(prefix="animatic-") as scratch:
+            if request.video is not None:
+                args = self._footage_args(request)
+            elif request.image is not None:
+                args = self._image_args(request)
+            else:
+                args = self._designed_args(request, Path(scratch))
+            run_ffmpeg([*args, "-frames:v", str(request.num_frames), "-r", str(request.fps),
+                        *ENCODE, str(output)], duration=request.duration, on_progress=progress)
+        return ClipOutput(output, request.num_frames, request.fps, request.width, request.height,
+                          self.name)
+
+    @staticmethod
+    def _finish() -> str:
+        return "vignette=angle=PI/5,format=yuv420p"
+
+    def _image_args(self, request: ClipRequest) -> list[str]:
+        w, h = request.width, request.height
+        big_w, big_h = round(w * OVERSCAN / 2) * 2, round(h * OVERSCAN / 2) * 2
+        graph = (f"scale={big_w}:{big_h}:force_original_aspect_ratio=increase,"
+                 f"crop={big_w}:{big_h},setsar=1,{_still(request.fps)},format=yuv420p,"
+                 f"{zoompan(camera_for(request), request.num_frames, w, h, request.fps)},"
+                 f"{self._finish()}")
+        return ["-i", str(request.image), "-vf", graph]
+
+    def _footage_args(self, request: ClipRequest) -> list[str]:
+        w, h = request.width, request.height
+        try:
+            source = probe(request.video).video_duration or 0.0
+        except Exception as error:
+            raise GeneratorError(f"cannot read video {request.video}: {error}") from error
+        if source <= 0:
+            raise GeneratorError(f"{request.video} has no video stream")
+        needed = request.duration
+        loop: list[str] = []
+        speed = "setpts=PTS-STARTPTS"
+        if source < needed <= source * 1.6:
+            speed = f"setpts={needed / source:.5f}*(PTS-STARTPTS)"  # slow down to fit
+        elif source < needed:
+            loop = ["-stream_loop", "-1"]
+        graph = (f"{speed},fps={request.fps},"
+                 f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,"
+                 "format=yuv420p")
+        return [*loop, "-i", str(request.video), "-vf", graph]
+
+    def _designed_args(self, request: ClipRequest, scratch: Path) -> list[str]:
+        w, h, fps, frames = request.width, request.height, request.fps, request.num_frames
+        title = request.title or short_title(request.prompt)
+        layers = save_layers(scratch, (w, h), style=request.style, visual=request.prompt,
+                             title=title, seed=request.seed, hero=bool(request.title),
+                             overscan=OVERSCAN)
+        camera = camera_for(request)
+        duration = request.duration
+        drift = {"pan-left": 1, "pan-right": -1}.get(camera, 1 if request.seed % 2 else -1)
+        fg_travel = w * 0.3
+        fg_x = (f"-{fg_travel / 2:.1f}+{drift}*{fg_travel / 2:.1f}*(t/{duration:.3f}-0.5)*1.6")
+        fade_in, fade_out = 0.35, max(0.8, duration - 0.6)
+        still = _still(fps)
+        graph = ";".join([
+            f"[0:v]{still},format=yuv420p,{zoompan(camera, frames, w, h, fps)}[bg]",
+            f"[1:v]{still},format=yuva420p[land]",
+            f"[bg][land]overlay=x='{fg_x}':y=0:format=yuv420[scene]",
+            f"[2:v]{still},format=yuva420p[dust]",
+            f"[scene][dust]overlay=x=0:y='-mod(t*{h * 0.04:.1f},{h})':format=yuv420[air]",
+            f"[3:v]{still},format=yuva420p,fade=t=in:st={fade_in}:d=0.7:alpha=1,"
+            f"fade=t=out:st={fade_out:.3f}:d=0.5:alpha=1[title]",
+            f"[air][title]overlay=x=0:y=0:format=yuv420,{self._finish()}[out]",
+        ])
+        args: list[str] = []
+        for name in ("plate", "foreground", "particles", "title"):
+            args += ["-i", str(layers[name])]
+        return [*args, "-filter_complex", graph, "-map", "[out]"]

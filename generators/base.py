@@ -1,0 +1,59 @@
+"""The interface every shot generator implements, CPU animatic and GPU diffusion alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from storyreel.storyboards.model import Camera
+
+ProgressCallback = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """Everything a generator needs to make one shot's footage; nothing about the pipeline."""
+
+    prompt: str
+    width: int
+    height: int
+    fps: int
+    num_frames: int
+    seed: int = 0
+    style: str = ""
+    title: str = ""
+    camera: Camera = "auto"
+    image: Path | None = None
+    video: Path | None = None
+    model: str | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.num_frames / self.fps
+
+
+@dataclass(frozen=True)
+class ClipOutput:
+    """A silent clip with exactly `num_frames` frames of `width` x `height` at `fps`."""
+
+    path: Path
+    num_frames: int
+    fps: int
+    width: int
+    height: int
+    generator: str
+
+
+class GeneratorError(RuntimeError):
+    """A generator could not make a clip; the message says why and what to do."""
+
+
+class Generator(Protocol):
+    name: str
+    text_to_video: bool
+    image_to_video: bool
+
+    def __call__(self, request: ClipRequest, output: Path,
+                 progress: ProgressCallback | None = None) -> ClipOutput: ...

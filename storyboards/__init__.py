@@ -1,0 +1,28 @@
+"""The storyboard model, its YAML file, and example storyboards."""
+
+from importlib.resources import files
+from pathlib import Path
+
+from .errors import Problem, StoryboardError
+from .model import GeneratorSpec, Music, Shot, Storyboard, Subtitles, Voice, json_schema
+from .yaml_io import dump_document, load_storyboard, parse_document, save_document, validate_document
+
+
+def example_path(name: str) -> Path:
+    """Path of a bundled example storyboard, e.g. 'coffee' or 'short'."""
+    path = Path(str(files(__package__).joinpath("examples", f"{name}.yaml")))
+    if not path.exists():
+        raise FileNotFoundError(f"no example storyboard named {name!r}; try: {', '.join(examples())}")
+    return path
+
+
+def examples() -> list[str]:
+    return sorted(p.name.removesuffix(".yaml")
+                  for p in Path(str(files(__package__).joinpath("examples"))).glob("*.yaml"))
+
+
+__all__ = [
+    "GeneratorSpec", "Music", "Problem", "Shot", "Storyboard", "StoryboardError", "Subtitles",
+    "Voice", "dump_document", "example_path", "examples", "json_schema", "load_storyboard",
+    "parse_document", "save_document", "validate_document",
+]

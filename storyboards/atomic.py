@@ -1,0 +1,49 @@
+"""Atomic file writes: a reader never sees half a file, and the previous version is kept."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it over `target` only on success.
+
+    The temporary name keeps the suffix so tools that pick a format from it (ffmpeg) work.
+    """
+    target = Path(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
+                                    dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(target: Path, text: str, backup_dir: Path | None = None) -> Path | None:
+    """Write `text` to `target` atomically; copy the old file into `backup_dir` first.
+
+    Returns the backup's path, if one was made.
+    """
+    target = Path(target)
+    backup = None
+    if backup_dir is not None and target.exists():
+        backup_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        backup = backup_dir / f"{target.stem}.{stamp}{target.suffix}"
+        shutil.copy2(target, backup)
+    with atomic_path(target) as tmp:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return backup

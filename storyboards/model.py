@@ -1,0 +1,159 @@
+"""The storyboard: the public contract between the human, the agent and the studio.
+
+Key names listed in DESIGN.md are public; add keys freely, rename none without a migration.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SHOT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+Camera = Literal[
+    "auto", "static", "push-in", "pull-out", "pan-left", "pan-right", "tilt-up", "tilt-down"
+]
+Transition = Literal[
+    "cut", "crossfade", "fade-black", "slide-left", "slide-right", "slide-up", "slide-down"
+]
+Aspect = Literal["16:9", "9:16", "1:1", "4:5"]
+
+ASPECT_RATIOS: dict[str, tuple[int, int]] = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1),
+                                             "4:5": (4, 5)}
+
+
+_CAMERA_MODIFIERS = {"slow", "slowly", "gentle", "gently", "fast", "quick", "smooth", "subtle"}
+_CAMERA_SYNONYMS = {"zoom-in": "push-in", "dolly-in": "push-in", "zoom-out": "pull-out",
+                    "dolly-out": "pull-out", "push": "push-in", "pull": "pull-out",
+                    "still": "static", "locked-off": "static", "none": "static",
+                    "pan": "pan-right", "tilt": "tilt-up"}
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Format(Strict):
+    aspect: Aspect = "16:9"
+    height: Annotated[int, Field(ge=144, le=4320, description="Frame height in pixels")] = 720
+    fps: Annotated[int, Field(ge=8, le=60)] = 24
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height), both even, as H.264 with yuv420p requires."""
+        w_ratio, h_ratio = ASPECT_RATIOS[self.aspect]
+        if w_ratio >= h_ratio:
+            height = self.height - self.height % 2
+            width = round(height * w_ratio / h_ratio / 2) * 2
+        else:
+            # For portrait formats `height` names the short side, so 9:16 at 720 is 720x1280.
+            width = self.height - self.height % 2
+            height = round(width * h_ratio / w_ratio / 2) * 2
+        return width, height
+
+
+class Voice(Strict):
+    engine: Literal["piper", "coqui"] = "piper"
+    voice: str = Field("en_US-joe-medium", description="Piper voice name or .onnx path; "
+                       "for coqui a model name or local model folder")
+    rate: Annotated[float, Field(gt=0.25, le=4.0, description="Speaking speed; 1.0 = normal")] = 1.0
+    speaker_wav: str | None = Field(None, description="coqui: reference clip for voice cloning")
+    speaker: str | None = Field(None, description="Speaker name of a multi-speaker voice")
+
+
+class Music(Strict):
+    source: str = Field("auto", description="'auto' (generated ambient bed), 'none', or a file")
+    gain_db: Annotated[float, Field(ge=-60, le=0)] = -18.0
+    duck: bool = True
+
+
+class Subtitles(Strict):
+    burn: bool = True
+    style: Literal["plain", "karaoke"] = "karaoke"
+    max_chars: Annotated[int, Field(ge=8, le=120)] = 42
+
+
+class GeneratorSpec(Strict):
+    name: str = "auto"
+    model: str | None = Field(None, description="Hub id or local folder (diffusion generators)")
+    seed: int | None = None
+
+
+class Shot(Strict):
+    id: Annotated[str, Field(pattern=SHOT_ID_PATTERN, description="Stable id; files use it")]
+    narration: str = ""
+    visual: str = ""
+    title: str | None = Field(None, description="On-screen title of a designed shot")
+    duration: Literal["auto"] | Annotated[float, Field(gt=0, le=600)] = "auto"
+    camera: Camera = "auto"
+    transition: Transition = Field("crossfade", description="Transition into the next shot")
+    asset: str | None = Field(None, description="Image or video inside the project folder")
+    generator: GeneratorSpec = Field(default_factory=GeneratorSpec)
+
+    @field_validator("camera", mode="before")
+    @classmethod
+    def _camera_words(cls, value: object) -> object:
+        """Accept how people write camera moves: 'slow push-in', 'Zoom out', 'pan left'."""
+        if not isinstance(value, str):
+            return value
+        words = [w for w in re.split(r"[\s_-]+", value.strip().lower())
+                 if w not in _CAMERA_MODIFIERS]
+        joined = "-".join(words)
+        return _CAMERA_SYNONYMS.get(joined, joined)
+
+    @field_validator("narration", "visual")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _has_content(self) -> Shot:
+        if not self.narration and self.duration == "auto":
+            raise ValueError("a shot without narration needs a duration in seconds")
+        return self
+
+
+class Storyboard(Strict):
+    version: Literal[1] = 1
+    title: Annotated[str, Field(min_length=1)]
+    language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                          description="BCP-47 tag; drives voice, ASR and fonts")
+    format: Format = Field(default_factory=Format)
+    style: str = Field("", description="Prefix for every visual prompt")
+    voice: Voice = Field(default_factory=Voice)
+    music: Music = Field(default_factory=Music)
+    subtitles: Subtitles = Field(default_factory=Subtitles)
+    shots: Annotated[list[Shot], Field(min_length=1)]
+
+    @field_validator("shots")
+    @classmethod
+    def _unique_ids(cls, shots: list[Shot]) -> list[Shot]:
+        seen: set[str] = set()
+        for shot in shots:
+            if shot.id in seen:
+                raise ValueError(f"shot id {shot.id!r} is used twice; ids must be unique")
+            seen.add(shot.id)
+        return shots
+
+    @property
+    def base_language(self) -> str:
+        """Primary language subtag, lower case: 'zh' for 'zh-Hans-CN'."""
+        return re.split(r"[-_]", self.language)[0].lower()
+
+    def shot(self, shot_id: str) -> Shot:
+        for shot in self.shots:
+            if shot.id == shot_id:
+                return shot
+        raise KeyError(shot_id)
+
+
+def json_schema() -> dict:
+    """JSON Schema of the storyboard, for editors (yaml-language-server) and tools."""
+    schema = Storyboard.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "storyreel storyboard"
+    return schema

@@ -88,7 +88,7 @@ class SubtitleLook:
     def style(self) -> pysubs2.SSAStyle:
         short_side = min(self.width, self.height)
         return pysubs2.SSAStyle(
-            fontname=FONT_FAMILY, fontsize=round(short_side * 0.062), bold=True,
+            fontname=FONT_FAMILY, fontsize=round(short_side * 0.062), bold=False,
             primarycolor=pysubs2.Color(255, 214, 90) if self.karaoke else pysubs2.Color(255, 255, 255),
             secondarycolor=pysubs2.Color(255, 255, 255),
             outlinecolor=pysubs2.Color(10, 10, 10), backcolor=pysubs2.Color(0, 0, 0, 120),

@@ -1,0 +1,66 @@
+"""A project folder: storyboard.yaml, assets/, out/, and .storyreel/ for unauthored state."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyreel.storyboards import example_path
+
+STORYBOARD = "storyboard.yaml"
+
+
+class ProjectError(ValueError):
+    """A problem with the project folder or a file it refers to."""
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    storyboard_path: Path
+
+    @classmethod
+    def for_storyboard(cls, path: Path | str) -> Project:
+        path = Path(path).resolve()
+        return cls(root=path.parent, storyboard_path=path)
+
+    @classmethod
+    def create(cls, directory: Path | str, example: str = "coffee") -> Project:
+        """Make DIR with storyboard.yaml (from an example), assets/, out/ and .storyreel/."""
+        root = Path(directory).resolve()
+        target = root / STORYBOARD
+        if target.exists():
+            raise ProjectError(f"{target} already exists; edit it, or choose another folder")
+        root.mkdir(parents=True, exist_ok=True)
+        for sub in ("assets", "out", ".storyreel"):
+            (root / sub).mkdir(exist_ok=True)
+        shutil.copyfile(example_path(example), target)
+        return cls(root=root, storyboard_path=target)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".storyreel"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.state_dir / "cache"
+
+    @property
+    def history_dir(self) -> Path:
+        return self.state_dir / "history"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / "out"
+
+    def asset(self, relative: str, shot_id: str) -> Path:
+        """Resolve a shot's asset inside the project; refuse paths that leave it."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root):
+            raise ProjectError(f"shot {shot_id!r}: asset {relative!r} is outside the project "
+                               f"folder {self.root}; copy it into {self.root / 'assets'}")
+        if not path.is_file():
+            raise ProjectError(f"shot {shot_id!r}: asset {relative!r} not found (looked for "
+                               f"{path}); put the file in {self.root / 'assets'}")
+        return path

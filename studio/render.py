@@ -1,0 +1,345 @@
+"""Render a storyboard: the only place that knows the order of stages.
+
+voice -> align -> visual -> segment (subtitles burned, transitions) -> audio -> mux.
+Every stage of every shot is cached under a hash of its inputs, so a re-render redoes only
+what an edit touched. A failed shot does not stop the others; the render then reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storyreel.generators import ClipRequest, GeneratorError, get_generator, resolve_name
+from storyreel.storyboards import Shot, Storyboard, load_storyboard
+from storyreel.tools import music as music_tool
+from storyreel.tools import video
+from storyreel.tools.align import Word, align_narration
+from storyreel.tools.audio_mix import Placed, mix_programme
+from storyreel.tools.probe import is_image
+from storyreel.tools.subtitles import SubtitleLook, build_cues, write_ass, write_text_subtitles
+from storyreel.tools.tts import ResolvedVoice, resolve_voice, speak
+
+from .cache import Cache, Entry, content_key, file_fingerprint
+from .events import Event, EventSink, Stage, ignore
+from .project import Project, ProjectError
+from .timeline import LEAD_SECONDS, Placement, place, shot_frames
+
+MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+
+
+class RenderError(RuntimeError):
+    """Some shots failed; the others are cached and a re-render retries only the failures."""
+
+    def __init__(self, failures: dict[str, str]):
+        self.failures = failures
+        lines = [f"  {shot}: {reason}" for shot, reason in failures.items()]
+        super().__init__(f"{len(failures)} shot(s) failed (finished shots are kept; fix and "
+                         "render again):\n" + "\n".join(lines))
+
+
+@dataclass
+class RenderResult:
+    video: Path
+    subtitles: list[Path]
+    duration: float
+    shots: dict[str, Placement]
+    redone: dict[str, int] = field(default_factory=dict)  # stage -> artifacts made this run
+
+
+@dataclass
+class _ShotState:
+    shot: Shot
+    seed: int
+    speech: Entry | None = None
+    words: list[Word] = field(default_factory=list)
+    frames: int = 0
+    clip: Entry | None = None
+    subtitles: Path | None = None
+    subtitles_key: str = ""
+
+
+def shot_seed(shot: Shot) -> int:
+    """The shot's seed: the storyboard's, or a stable one derived from its id."""
+    if shot.generator.seed is not None:
+        return shot.generator.seed
+    return zlib.crc32(shot.id.encode("utf-8")) % 100_000
+
+
+def preflight(storyboard: Storyboard, project: Project, output: Path) -> ResolvedVoice:
+    """Everything a user can get wrong, checked before any work starts."""
+    if not output.parent.is_dir():
+        raise ProjectError(f"output folder {output.parent} does not exist; create it or "
+                           "choose another path with -o")
+    if not os.access(output.parent, os.W_OK):
+        raise ProjectError(f"cannot write to {output.parent} (permission denied)")
+    if output.suffix.lower() != ".mp4":
+        raise ProjectError(f"output {output.name} must end in .mp4")
+    for shot in storyboard.shots:
+        if shot.asset:
+            path = project.asset(shot.asset, shot.id)
+            if not (is_image(path) or path.suffix.lower() in MEDIA_SUFFIXES):
+                raise ProjectError(f"shot {shot.id!r}: asset {shot.asset!r} is neither an image "
+                                   f"nor a video ({', '.join(sorted(MEDIA_SUFFIXES))})")
+        resolve_name(shot.generator.name)
+    source = storyboard.music.source
+    if source not in {"auto", "none"}:
+        path = (project.root / source).resolve()
+        if not path.is_relative_to(project.root) or not path.is_file():
+            raise ProjectError(f"music file {source!r} not found inside the project folder")
+    return resolve_voice(storyboard, project.root)
+
+
+class Renderer:
+    """Renders one storyboard file into an MP4 plus SRT, WebVTT and ASS beside it."""
+
+    def __init__(self, storyboard_path: Path | str, output: Path | str | None = None,
+                 events: EventSink = ignore, workers: int = 2):
+        self.project = Project.for_storyboard(storyboard_path)
+        self.storyboard, _ = load_storyboard(self.project.storyboard_path)
+        self.output = Path(output).resolve() if output else \
+            self.project.out_dir / "final.mp4"
+        self.events = events
+        self.workers = max(1, workers)
+        self.cache = Cache(self.project.cache_dir)
+        self.redone: dict[str, int] = {}
+        self.failures: dict[str, str] = {}
+
+    def _emit(self, kind: str, stage: Stage | None = None, **fields) -> None:
+        self.events(Event(kind=kind, stage=stage, **fields))
+
+    def _produce(self, stage: Stage, shot: str, key: str, suffix: str,
+                 make: Callable[[Path], dict]) -> Entry:
+        self._emit("start", stage, shot=shot)
+        entry = self.cache.produce(stage, key, suffix, make)
+        if not entry.cached:
+            self.redone[stage] = self.redone.get(stage, 0) + 1
+        self._emit("cached" if entry.cached else "done", stage, shot=shot)
+        return entry
+
+    def _each(self, stage: Stage, states: list[_ShotState],
+              work: Callable[[_ShotState], None], parallel: bool = False) -> None:
+        """Run `work` for every shot that has not failed; record failures, keep going."""
+        def guarded(state: _ShotState) -> None:
+            try:
+                work(state)
+            except (GeneratorError, OSError, RuntimeError, ValueError) as error:
+                self.failures[state.shot.id] = f"{stage}: {error}"
+                self._emit("failed", stage, shot=state.shot.id, message=str(error))
+
+        todo = [s for s in states if s.shot.id not in self.failures]
+        if parallel and self.workers > 1:
+            with ThreadPoolExecutor(self.workers) as pool:
+                list(pool.map(guarded, todo))
+        else:
+            for state in todo:
+                guarded(state)
+
+    def run(self) -> RenderResult:
+        if not self.project.cache_dir.parent.exists():
+            self.project.cache_dir.parent.mkdir(parents=True)
+        voice = preflight(self.storyboard, self.project, self.output)
+        board = self.storyboard
+        fps = board.format.fps
+        width, height = board.format.size
+        states = [_ShotState(shot, shot_seed(shot)) for shot in board.shots]
+        self._emit("plan", total=len(states), message=f"{len(states)} shots, {width}x{height}")
+
+        self._each("voice", states, lambda s: self._voice(s, voice))
+        self._each("align", states, lambda s: self._align(s, board.language))
+        for state in states:
+            speech = state.speech.meta["duration"] if state.speech else 0.0
+            state.frames, warning = shot_frames(speech, state.shot.duration, fps)
+            if warning:
+                self._emit("warning", shot=state.shot.id, message=warning)
+        self._each("visual", states, lambda s: self._visual(s, width, height, fps), parallel=True)
+        look = SubtitleLook(width, height, karaoke=board.subtitles.style == "karaoke")
+        for state in states:
+            self._subtitles(state, look)
+        if self.failures:
+            raise RenderError(self.failures)
+
+        placements, total_frames = place([s.frames for s in states],
+                                         [s.shot.transition for s in states], fps)
+        segments = self._segments(states, placements, fps)
+        if self.failures:
+            raise RenderError(self.failures)
+        total = total_frames / fps
+        audio = self._audio(states, placements, total, fps)
+        self._emit("start", "mux")
+        video.join(segments, audio.path, self.output,
+                   self.project.state_dir / "segments.txt")
+        subtitle_files = write_text_subtitles(
+            [(p.start_frame / fps + LEAD_SECONDS,
+              build_cues(s.words, board.subtitles.max_chars)) for s, p in zip(states, placements,
+                                                                            strict=True)],
+            self.output, look)
+        self._emit("done", "mux", message=str(self.output))
+        self._write_manifest(states, placements, fps)
+        self._emit("finished", message=str(self.output))
+        return RenderResult(self.output, subtitle_files, total,
+                            {s.shot.id: p for s, p in zip(states, placements, strict=True)},
+                            dict(self.redone))
+
+    def _voice(self, state: _ShotState, voice: ResolvedVoice) -> None:
+        text, rate = state.shot.narration, self.storyboard.voice.rate
+        if not text:
+            return
+        key = content_key("voice", voice.identity, text, rate, voice.speaker)
+
+        def make(tmp: Path) -> dict:
+            return {"duration": speak(voice, text, tmp, rate).duration}
+
+        state.speech = self._produce("voice", state.shot.id, key, ".wav", make)
+
+    def _align(self, state: _ShotState, language: str) -> None:
+        if state.speech is None:
+            return
+        key = content_key("align", state.speech.path.name, state.shot.narration, language)
+
+        def make(tmp: Path) -> dict:
+            words = align_narration(state.speech.path, state.shot.narration, language,
+                                    state.speech.meta["duration"])
+            tmp.write_text(json.dumps([w.to_dict() for w in words], ensure_ascii=False),
+                           encoding="utf-8")
+            return {"words": len(words)}
+
+        entry = self._produce("align", state.shot.id, key, ".json", make)
+        state.words = [Word(**w) for w in json.loads(entry.path.read_text(encoding="utf-8"))]
+
+    def _visual(self, state: _ShotState, width: int, height: int, fps: int) -> None:
+        shot, board = state.shot, self.storyboard
+        image = footage = None
+        asset_id = None
+        if shot.asset:
+            path = self.project.asset(shot.asset, shot.id)
+            asset_id = file_fingerprint(path)
+            image, footage = (path, None) if is_image(path) else (None, path)
+        prompt = shot.visual or shot.narration
+        request = ClipRequest(prompt=prompt, width=width, height=height, fps=fps,
+                              num_frames=state.frames, seed=state.seed, style=board.style,
+                              title=shot.title or "", camera=shot.camera, image=image,
+                              video=footage, model=shot.generator.model)
+        generator = get_generator(shot.generator.name)
+        key = content_key("visual", generator.name, request.__dict__ | {"image": None,
+                                                                      "video": None}, asset_id)
+
+        def progress(fraction: float) -> None:
+            self._emit("progress", "visual", shot=shot.id, fraction=fraction)
+
+        def make(tmp: Path) -> dict:
+            out = generator(request, tmp, progress)
+            return {"generator": out.generator, "frames": out.num_frames}
+
+        state.clip = self._produce("visual", shot.id, key, ".mp4", make)
+
+    def _subtitles(self, state: _ShotState, look: SubtitleLook) -> None:
+        board = self.storyboard
+        if not board.subtitles.burn or not state.words:
+            return
+        cues = build_cues(state.words, board.subtitles.max_chars)
+        key = content_key("ass", [w.to_dict() for w in state.words], look.__dict__,
+                          board.subtitles.max_chars)
+        path = self.cache.root / "subtitles" / f"{key}.ass"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_ass(cues, look, path, offset=LEAD_SECONDS)
+        state.subtitles, state.subtitles_key = path, key
+
+    def _segments(self, states: list[_ShotState], placements: list[Placement],
+                  fps: int) -> list[Path]:
+        """Body segments and transition segments in programme order."""
+        jobs: list[tuple[str, str, Callable[[Path], dict]]] = []
+        for i, (state, spot) in enumerate(zip(states, placements, strict=True)):
+            body = spot.frames - spot.head - spot.tail
+            key = content_key("body", state.clip.path.name, state.subtitles_key, spot.head, body,
+                              video.segment_encoding(fps))
+            jobs.append((state.shot.id, key, self._body_job(state, spot.head, body, fps)))
+            if spot.tail:
+                after = states[i + 1]
+                key = content_key("transition", state.clip.path.name, state.subtitles_key,
+                                  after.clip.path.name, after.subtitles_key, state.shot.transition,
+                                  spot.frames - spot.tail, spot.tail, video.segment_encoding(fps))
+                jobs.append((state.shot.id, key,
+                             self._transition_job(state, after, spot, fps)))
+        results: list[Path | None] = [None] * len(jobs)
+
+        def run(index: int) -> None:
+            shot_id, key, make = jobs[index]
+            try:
+                results[index] = self._produce("segment", shot_id, key, ".mp4", make).path
+            except (OSError, RuntimeError) as error:
+                self.failures[shot_id] = f"segment: {error}"
+                self._emit("failed", "segment", shot=shot_id, message=str(error))
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            list(pool.map(run, range(len(jobs))))
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    def _body_job(state: _ShotState, first: int, count: int, fps: int):
+        def make(tmp: Path) -> dict:
+            video.encode_body(state.clip.path, state.subtitles, first, count, fps, tmp)
+            return {"frames": count}
+        return make
+
+    @staticmethod
+    def _transition_job(state: _ShotState, after: _ShotState, spot: Placement, fps: int):
+        def make(tmp: Path) -> dict:
+            video.encode_transition(state.clip.path, state.subtitles, spot.frames - spot.tail,
+                                    after.clip.path, after.subtitles, spot.tail,
+                                    state.shot.transition, fps, tmp)
+            return {"frames": spot.tail}
+        return make
+
+    def _audio(self, states: list[_ShotState], placements: list[Placement], total: float,
+               fps: int) -> Entry:
+        board = self.storyboard
+        placed = [Placed(s.speech.path, p.start_frame / fps + LEAD_SECONDS)
+                  for s, p in zip(states, placements, strict=True) if s.speech]
+        music_path: Path | None = None
+        if board.music.source == "auto":
+            seed = zlib.crc32(board.title.encode("utf-8"))
+            bed = self.cache.produce("music", content_key("bed", round(total, 3), seed), ".wav",
+                                     lambda tmp: {"seconds": total} if music_tool.ambient_bed(
+                                         total + 0.5, tmp, seed) else {})
+            music_path = bed.path
+        elif board.music.source != "none":
+            music_path = (self.project.root / board.music.source).resolve()
+        key = content_key("mix", [(p.path.name, round(p.start, 4)) for p in placed],
+                          round(total, 4), music_path.name if music_path else None,
+                          file_fingerprint(music_path) if music_path else None,
+                          board.music.gain_db, board.music.duck)
+
+        def make(tmp: Path) -> dict:
+            mix_programme(placed, total, tmp, music=music_path,
+                          music_gain_db=board.music.gain_db, duck=board.music.duck)
+            return {"seconds": total}
+
+        return self._produce("audio", "all", key, ".m4a", make)
+
+    def _write_manifest(self, states: list[_ShotState], placements: list[Placement],
+                        fps: int) -> None:
+        """What was rendered, for the TUI and scripts (not authored: lives in .storyreel/)."""
+        manifest = {
+            "output": str(self.output),
+            "fps": fps,
+            "shots": [{"id": s.shot.id, "start": p.start_frame / fps, "frames": p.frames,
+                       "clip": str(s.clip.path) if s.clip else None,
+                       "narration_start": p.start_frame / fps + LEAD_SECONDS,
+                       "speech_seconds": s.speech.meta["duration"] if s.speech else 0.0}
+                      for s, p in zip(states, placements, strict=True)],
+        }
+        (self.project.state_dir / "last_render.json").write_text(json.dumps(manifest, indent=2),
+                                                                 encoding="utf-8")
+
+
+def render(storyboard_path: Path | str, output: Path | str | None = None,
+           events: EventSink = ignore, workers: int = 2) -> RenderResult:
+    """Render `storyboard_path` to `output` (default: PROJECT/out/final.mp4)."""
+    return Renderer(storyboard_path, output, events, workers).run()

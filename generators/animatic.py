@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from storyreel.tools.ffmpeg import run_ffmpeg
-from storyreel.tools.probe import is_image, probe
+from storyreel.tools.probe import probe
 
 from .animatic_art import save_layers, short_title
 from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback

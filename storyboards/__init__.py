@@ -5,7 +5,13 @@ from pathlib import Path
 
 from .errors import Problem, StoryboardError
 from .model import GeneratorSpec, Music, Shot, Storyboard, Subtitles, Voice, json_schema
-from .yaml_io import dump_document, load_storyboard, parse_document, save_document, validate_document
+from .yaml_io import (
+    dump_document,
+    load_storyboard,
+    parse_document,
+    save_document,
+    validate_document,
+)
 
 
 def example_path(name: str) -> Path:

@@ -41,9 +41,8 @@ def write_text_atomic(target: Path, text: str, backup_dir: Path | None = None) -
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         backup = backup_dir / f"{target.stem}.{stamp}{target.suffix}"
         shutil.copy2(target, backup)
-    with atomic_path(target) as tmp:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
     return backup

@@ -108,16 +108,17 @@ def _locate(doc: Any, loc: tuple) -> tuple[int | None, int | None]:
     """Line and column (1-based) of the deepest node of `loc` that exists in the document."""
     node, best = doc, (1, 1)
     for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            line, col = node.lc.key(part)
-            best = (line + 1, col + 1)
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            line, col = node.lc.item(part)
-            best = (line + 1, col + 1)
-            node = node[part]
-        else:
-            break
+        try:
+            if isinstance(node, CommentedMap) and part in node:
+                line, col = node.lc.key(part)
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                line, col = node.lc.item(part)
+            else:
+                break
+        except (KeyError, TypeError, IndexError):
+            break  # added in code, not read from a file: no position of its own
+        best = (line + 1, col + 1)
+        node = node[part]
     return best
 
 

@@ -267,6 +267,7 @@ class Renderer:
                                   spot.frames - spot.tail, spot.tail, video.segment_encoding(fps))
                 jobs.append((state.shot.id, key,
                              self._transition_job(state, after, spot, fps)))
+        self._emit("plan", "segment", total=len(jobs))
         results: list[Path | None] = [None] * len(jobs)
 
         def run(index: int) -> None:
@@ -305,10 +306,13 @@ class Renderer:
         music_path: Path | None = None
         if board.music.source == "auto":
             seed = zlib.crc32(board.title.encode("utf-8"))
-            bed = self.cache.produce("music", content_key("bed", round(total, 3), seed), ".wav",
-                                     lambda tmp: {"seconds": total} if music_tool.ambient_bed(
-                                         total + 0.5, tmp, seed) else {})
-            music_path = bed.path
+
+            def make_bed(tmp: Path) -> dict:
+                music_tool.ambient_bed(total + 0.5, tmp, seed)
+                return {"seconds": total + 0.5}
+
+            music_path = self.cache.produce("music", content_key("bed", round(total, 3), seed),
+                                            ".wav", make_bed).path
         elif board.music.source != "none":
             music_path = (self.project.root / board.music.source).resolve()
         key = content_key("mix", [(p.path.name, round(p.start, 4)) for p in placed],

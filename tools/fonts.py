@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-FONT_FAMILY = "Noto Sans CJK TC"
+# libass matches the legacy family name (name ID 1), which carries the weight.
+FONT_FAMILY = "Noto Sans CJK TC Regular"
 
 
 @cache

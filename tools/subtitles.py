@@ -17,6 +17,8 @@ from .scripts import is_cjk_char
 SENTENCE_END = tuple(".!?。！？…")
 CLAUSE_END = tuple(",;:，、；：—")
 PAUSE_BREAK = 0.6  # seconds of silence that start a new cue
+# pysubs2 drops {...} from SRT/VTT as ASS override blocks; literal braces travel as these.
+_PLAIN_BRACES = {"{": "\ue000", "}": "\ue001"}
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,20 @@ class SubtitleLook:
             marginr=round(self.width * 0.06))
 
 
+def _ass_literal(text: str) -> str:
+    """Narration braces are text, not ASS override blocks (libass reads \\{ as a brace)."""
+    return text.replace("{", "\\{").replace("}", "\\}")
+
+
+def _plain_literal(text: str) -> str:
+    for brace, stand_in in _PLAIN_BRACES.items():
+        text = text.replace(brace, stand_in)
+    return text
+
+
 def _ass_text(cue: Cue, karaoke: bool) -> str:
     if not karaoke:
-        return cue.text
+        return _ass_literal(cue.text)
     parts, cursor = [], cue.start
     for index, word in enumerate(cue.words):
         lead = max(0, round((word.start - cursor) * 100))
@@ -108,12 +121,13 @@ def _ass_text(cue: Cue, karaoke: bool) -> str:
             parts.append(f"{{\\k{lead}}}")
         duration = max(1, round((word.end - max(word.start, cursor)) * 100))
         sep = " " if index and needs_space(cue.words[index - 1].text, word.text) else ""
-        parts.append(f"{sep}{{\\kf{duration}}}{word.text}")
+        parts.append(f"{sep}{{\\kf{duration}}}{_ass_literal(word.text)}")
         cursor = max(cursor, word.end)
     return "".join(parts)
 
 
-def _events(cues: Sequence[Cue], offset: float, karaoke: bool) -> list[pysubs2.SSAEvent]:
+def _events(cues: Sequence[Cue], offset: float, karaoke: bool | None) -> list[pysubs2.SSAEvent]:
+    """Events for cues; karaoke None means plain text for SRT/VTT."""
     events = []
     for index, cue in enumerate(cues):
         end = cue.end + 0.25
@@ -121,7 +135,8 @@ def _events(cues: Sequence[Cue], offset: float, karaoke: bool) -> list[pysubs2.S
             end = min(end, cues[index + 1].start)
         events.append(pysubs2.SSAEvent(start=pysubs2.make_time(s=cue.start + offset),
                                        end=pysubs2.make_time(s=max(end, cue.start + 0.5) + offset),
-                                       text=_ass_text(cue, karaoke)))
+                                       text=_plain_literal(cue.text) if karaoke is None
+                                       else _ass_text(cue, karaoke)))
     return events
 
 
@@ -147,7 +162,7 @@ def write_text_subtitles(timed_cues: Sequence[tuple[float, Sequence[Cue]]], base
     """
     plain, styled = pysubs2.SSAFile(), make_ass([], look)
     for offset, cues in timed_cues:
-        plain.events += _events(cues, offset, karaoke=False)
+        plain.events += _events(cues, offset, karaoke=None)
         styled.events += _events(cues, offset, karaoke=look.karaoke)
     written = []
     for subs, fmt in ((plain, "srt"), (plain, "vtt"), (styled, "ass")):
@@ -160,3 +175,7 @@ def write_text_subtitles(timed_cues: Sequence[tuple[float, Sequence[Cue]]], base
 def _save(subs: pysubs2.SSAFile, path: Path, fmt: str) -> None:
     with atomic_path(path) as tmp:
         subs.save(str(tmp), format_=fmt, encoding="utf-8")
+        text = tmp.read_text(encoding="utf-8")
+        for brace, stand_in in _PLAIN_BRACES.items():
+            text = text.replace(stand_in, brace)
+        tmp.write_text(text, encoding="utf-8")

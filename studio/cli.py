@@ -1,0 +1,208 @@
+"""The `storyreel` command line."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from storyreel.storyboards import StoryboardError, examples, json_schema, load_storyboard
+from storyreel.tools.ffmpeg import FFmpegError
+
+from .progress import RichProgress
+
+app = typer.Typer(help="storyreel: storyboard YAML to a narrated, subtitled video, offline.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _user_errors(call):
+    """Run `call`; turn mistakes a user can make into one clear message and exit code 1."""
+    from storyreel.generators import GeneratorError
+    from storyreel.tools.speech import VoiceCannotSpeak, VoiceNotFound
+
+    from .project import ProjectError
+    from .render import RenderError
+
+    try:
+        return call()
+    except StoryboardError as error:
+        _fail(f"the storyboard has {len(error.problems)} problem(s):\n{error}", 2)
+    except (ProjectError, VoiceNotFound, VoiceCannotSpeak, GeneratorError, RenderError) as error:
+        _fail(str(error))
+    except FFmpegError as error:
+        _fail(f"{error}\nRun `storyreel doctor` to check the ffmpeg build.")
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            _fail(f"the disk is full ({error.filename or 'while writing'}); free some space and "
+                  "render again: finished shots are kept in .storyreel/cache")
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            _fail(f"permission denied writing {error.filename}; choose a folder you can write")
+        _fail(f"{error}")
+    except KeyboardInterrupt:
+        _fail("interrupted; run the same command again to resume (finished work is cached)", 130)
+
+
+@app.command()
+def new(directory: Annotated[Path, typer.Argument(help="Project folder to create")],
+        example: Annotated[str, typer.Option(help=f"Starting storyboard: {', '.join(examples())}")]
+        = "coffee") -> None:
+    """Create a project: storyboard.yaml, assets/, out/ and .storyreel/."""
+    from .project import Project
+
+    project = _user_errors(lambda: Project.create(directory, example))
+    out.print(f"Created {project.storyboard_path}\nNext: [bold]storyreel render "
+              f"{project.storyboard_path}[/]")
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="storyboard.yaml")]) -> None:
+    """Check a storyboard: YAML syntax, keys, types, assets and voice. Exit 0 when valid."""
+    from storyreel.tools.tts import resolve_voice
+
+    from .project import Project
+
+    def check():
+        board, _ = load_storyboard(file)
+        project = Project.for_storyboard(file)
+        for shot in board.shots:
+            if shot.asset:
+                project.asset(shot.asset, shot.id)
+        resolve_voice(board, project.root)
+        return board
+
+    board = _user_errors(check)
+    out.print(f"[green]valid:[/] {file} ({len(board.shots)} shots, {board.language}, "
+              f"{board.format.size[0]}x{board.format.size[1]} @ {board.format.fps} fps)")
+
+
+@app.command()
+def render(file: Annotated[Path, typer.Argument(help="storyboard.yaml")],
+           output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                       help="Output .mp4 (default out/final.mp4)")]
+           = None,
+           json_events: Annotated[bool, typer.Option("--json", help="Print progress events as "
+                                                     "JSON lines instead of progress bars")] = False,
+           workers: Annotated[int, typer.Option(help="Shots rendered at once")] = 2) -> None:
+    """Render a storyboard into an MP4 with SRT, WebVTT and ASS subtitles beside it.
+
+    Finished work is cached in .storyreel/: after an edit only what changed is redone,
+    and an interrupted render resumes where it stopped.
+    """
+    from .render import render as run_render
+
+    if json_events:
+        def emit(event):
+            print(event.model_dump_json(exclude_none=True), flush=True)
+        result = _user_errors(lambda: run_render(file, output, emit, workers))
+    else:
+        with RichProgress(err) as progress:
+            result = _user_errors(lambda: run_render(file, output, progress.handle, workers))
+    if json_events:
+        return
+    redone = ", ".join(f"{stage} {count}" for stage, count in result.redone.items()) or "nothing"
+    out.print(f"[green]rendered[/] {result.video} ({result.duration:.1f} s); subtitles: "
+              f"{', '.join(p.name for p in result.subtitles)}; redone: {redone}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the storyboard JSON Schema (for editors, e.g. yaml-language-server)."""
+    print(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def doctor() -> None:
+    """Show what storyreel can use here: ffmpeg, voices, Whisper, fonts, GPU, LLM."""
+    table = Table(title="storyreel doctor", show_lines=False)
+    table.add_column("part")
+    table.add_column("status")
+    for name, check in _doctor_checks():
+        try:
+            table.add_row(name, check())
+        except Exception as error:  # a doctor reports every failure instead of stopping
+            table.add_row(name, f"[red]missing:[/] {error}")
+    out.print(table)
+
+
+def _doctor_checks():
+    def ffmpeg() -> str:
+        import subprocess
+
+        from storyreel.tools.ffmpeg import ffmpeg_exe
+
+        exe = ffmpeg_exe()
+        first = subprocess.run([exe, "-version"], capture_output=True, text=True).stdout
+        filters = subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True,
+                                 text=True).stdout
+        wanted = ["subtitles", "xfade", "zoompan", "loudnorm", "sidechaincompress"]
+        missing = [f for f in wanted if f" {f} " not in filters]
+        version = first.split("\n")[0]
+        return version + (f" [red](missing filters: {', '.join(missing)})[/]" if missing else
+                          " (libx264, libass, xfade, loudnorm: ok)")
+
+    def voices() -> str:
+        from storyreel.tools.tts_piper import BUNDLED_VOICE, find_voice, voices_dir
+
+        find_voice(BUNDLED_VOICE)
+        extra = sorted(p.stem for p in voices_dir().glob("*.onnx")) if voices_dir().exists() \
+            else []
+        return f"piper: {BUNDLED_VOICE} (bundled){', ' + ', '.join(extra) if extra else ''}; " \
+               f"add voices in {voices_dir()}"
+
+    def coqui() -> str:
+        import importlib.util
+
+        if importlib.util.find_spec("TTS") is None:
+            return "not installed (pip install 'storyreel[coqui]')"
+        return "installed"
+
+    def whisper() -> str:
+        from storyreel.tools.whisper_model import whisper_base_dir
+
+        return f"whisper base (int8) at {whisper_base_dir()}"
+
+    def fonts() -> str:
+        from storyreel.tools.fonts import FONT_FAMILY, ui_font_path
+
+        return f"{FONT_FAMILY} ({ui_font_path().name}): Latin, Chinese, Japanese"
+
+    def gpu() -> str:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            return "torch not installed: CPU animatic generator"
+        import torch
+
+        if torch.cuda.is_available():
+            return f"CUDA: {torch.cuda.get_device_name(0)}"
+        return "no CUDA GPU: CPU animatic generator"
+
+    def llm() -> str:
+        model = os.environ.get("STORYREEL_MODEL")
+        return f"STORYREEL_MODEL={model}" if model else \
+            "not configured (set STORYREEL_MODEL); rendering works without one"
+
+    def system() -> str:
+        return f"Python {platform.python_version()} on {sys.platform}, {os.cpu_count()} cores"
+
+    return [("system", system), ("ffmpeg", ffmpeg), ("voices", voices), ("coqui TTS", coqui),
+            ("whisper", whisper), ("fonts", fonts), ("GPU", gpu), ("LLM", llm)]
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,52 @@
+"""Rich progress bars for a render: one bar per stage, counting shots."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .events import STAGES, Event
+
+LABELS = {"voice": "narration", "align": "word timing", "visual": "visuals",
+          "segment": "segments", "audio": "sound mix", "mux": "final file"}
+
+
+class RichProgress:
+    """An event sink that draws per-stage progress; warnings and failures print above it."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.progress = Progress(TextColumn("{task.description:>12}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("{task.fields[shot]}"),
+                                 TimeElapsedColumn(), console=console, transient=False)
+        self.tasks: dict[str, int] = {}
+        self.fractions: dict[tuple[str, str], float] = {}
+
+    def __enter__(self) -> RichProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def handle(self, event: Event) -> None:
+        if event.kind == "plan" and event.stage in self.tasks:
+            self.progress.update(self.tasks[event.stage], total=event.total)
+            return
+        if event.kind == "plan":
+            for stage in STAGES:
+                total = 1 if stage in ("audio", "mux") else event.total
+                self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, shot="")
+            return
+        if event.kind == "warning":
+            self.console.print(f"[yellow]warning:[/] {event.shot}: {event.message}")
+            return
+        if event.stage is None or event.stage not in self.tasks:
+            return
+        task = self.tasks[event.stage]
+        if event.kind == "start":
+            self.progress.update(task, shot=event.shot or "")
+        elif event.kind == "failed":
+            self.console.print(f"[red]failed:[/] {event.shot} ({event.stage}): {event.message}")
+        elif event.kind in ("done", "cached"):
+            self.progress.advance(task)

@@ -1,0 +1,20 @@
+"""Helpers that inspect rendered media the way a viewer would notice."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from storyreel.tools.ffmpeg import ffmpeg_exe
+
+
+def integrated_loudness(path: Path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) measured by ffmpeg's ebur128 filter."""
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af",
+                             "ebur128=peak=true", "-f", "null", "-"],
+                            capture_output=True, text=True)
+    summary = result.stderr.split("Summary:")[-1]
+    lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
+    return lufs, peak

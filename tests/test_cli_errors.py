@@ -1,0 +1,122 @@
+"""Every mistake a user can make ends in one clear message, a non-zero exit, nothing lost."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from storyreel.storyboards import dump_document, load_storyboard
+from storyreel.studio.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def edit(project, change) -> None:
+    _, doc = load_storyboard(project.storyboard_path)
+    change(doc)
+    project.storyboard_path.write_text(dump_document(doc))
+
+
+def test_help_lists_every_command():
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("new", "validate", "render", "schema", "doctor"):
+        assert command in result.output
+
+
+def test_new_makes_the_project_layout(tmp_path: Path):
+    result = run("new", str(tmp_path / "film"))
+    assert result.exit_code == 0
+    for part in ("storyboard.yaml", "assets", "out", ".storyreel"):
+        assert (tmp_path / "film" / part).exists()
+    assert run("new", str(tmp_path / "film")).exit_code == 1  # never overwrites
+
+
+def test_validate_reports_file_line_and_hint(tmp_path: Path):
+    path = tmp_path / "storyboard.yaml"
+    path.write_text("title: x\nshots:\n  - id: a\n    narraton: hello\n")
+    result = run("validate", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:4:5" in result.output and "did you mean 'narration'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_accepts_the_examples(short_project):
+    assert run("validate", str(short_project.storyboard_path)).exit_code == 0
+
+
+def test_missing_asset(short_project):
+    edit(short_project, lambda d: d["shots"][0].__setitem__("asset", "assets/nope.jpg"))
+    result = run("render", str(short_project.storyboard_path))
+    assert result.exit_code == 1 and "asset 'assets/nope.jpg' not found" in result.output
+
+
+def test_asset_outside_the_project_is_refused(short_project):
+    edit(short_project, lambda d: d["shots"][0].__setitem__("asset", "../../etc/passwd"))
+    result = run("render", str(short_project.storyboard_path))
+    assert result.exit_code == 1 and "outside the project" in result.output
+    assert not (short_project.cache_dir / "voice").exists()  # caught before any work
+
+
+def test_language_the_voice_cannot_speak_fails_before_any_work(short_project):
+    edit(short_project, lambda d: d.__setitem__("language", "zh"))
+    result = run("render", str(short_project.storyboard_path))
+    assert result.exit_code == 1 and "speaks 'en_US'" in result.output
+    assert not (short_project.cache_dir / "voice").exists()
+
+
+def test_script_the_voice_cannot_read_fails_before_any_work(short_project):
+    edit(short_project, lambda d: d["shots"][1].__setitem__("narration",
+                                                            "咖啡起源于埃塞俄比亚的高原。"))
+    result = run("render", str(short_project.storyboard_path))
+    assert result.exit_code == 1 and "shot 'cup'" in result.output
+
+
+def test_unknown_voice_says_how_to_add_one(short_project):
+    edit(short_project, lambda d: d["voice"].__setitem__("voice", "de_DE-thorsten-medium"))
+    result = run("render", str(short_project.storyboard_path))
+    assert result.exit_code == 1 and "not installed" in result.output
+    assert ".onnx.json" in result.output
+
+
+def test_output_in_a_missing_folder(short_project, tmp_path: Path):
+    result = run("render", str(short_project.storyboard_path), "-o",
+                 str(tmp_path / "missing" / "x.mp4"))
+    assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_disk_full_keeps_the_previous_video(rendered_short, monkeypatch):
+    project, result = rendered_short
+    before = result.video.read_bytes()
+    edit(project, lambda d: d.__setitem__("title", "Tea, again"))  # new music bed => new mix
+    real_replace = os.replace
+
+    def full(src, dst):
+        if str(dst).endswith(".mp4") and Path(dst).parent == project.out_dir:
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full)
+    outcome = run("render", str(project.storyboard_path))
+    assert outcome.exit_code == 1 and "disk is full" in outcome.output
+    assert result.video.read_bytes() == before
+    assert not [p for p in project.out_dir.iterdir() if ".part" in p.name]
+
+
+def test_json_events_for_scripts(short_project):
+    result = run("render", str(short_project.storyboard_path), "--json")
+    assert result.exit_code == 0
+    assert result.output.strip().splitlines()[-1].startswith('{"kind":"finished"')
+
+
+def test_schema_and_doctor_run():
+    assert '"shots"' in run("schema").output
+    doctor = run("doctor")
+    assert doctor.exit_code == 0 and "en_US-joe-medium" in doctor.output

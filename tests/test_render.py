@@ -1,0 +1,162 @@
+"""The short example rendered end to end, checked as a viewer would notice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pysubs2
+import pytest
+from media import integrated_loudness
+
+from storyreel.storyboards import dump_document, load_storyboard
+from storyreel.studio.cache import Cache
+from storyreel.studio.render import RenderError, render
+from storyreel.tools.probe import probe
+from storyreel.tools.video import decode_check
+
+
+def test_video_has_picture_and_sound_of_equal_length(rendered_short):
+    _, result = rendered_short
+    info = probe(result.video)
+    assert info.has_video and info.has_audio
+    assert info.video_codec == "h264" and info.audio_codec == "aac"
+    assert abs(info.video_duration - info.audio_duration) < 0.1
+    assert 6 < info.duration < 15
+    assert (info.width, info.height) == (640, 360)
+    assert decode_check(result.video) == ""
+
+
+def test_moov_atom_is_at_the_front_for_streaming(rendered_short):
+    _, result = rendered_short
+    head = result.video.read_bytes()[:4096]
+    assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or
+                                         head.find(b"moov") < head.find(b"mdat"))
+
+
+def test_subtitle_files_parse_and_follow_the_narration(rendered_short):
+    project, result = rendered_short
+    board, _ = load_storyboard(project.storyboard_path)
+    script = " ".join(shot.narration for shot in board.shots).split()
+    for ext in ("srt", "vtt", "ass"):
+        subs = pysubs2.load(str(result.video.with_suffix(f".{ext}")))
+        shown = " ".join(event.plaintext for event in subs).split()
+        assert shown == script, ext
+        starts = [event.start for event in subs]
+        assert starts == sorted(starts)
+        assert subs[-1].end <= result.duration * 1000 + 50
+
+
+def test_loudness_is_broadcast_ready(rendered_short):
+    _, result = rendered_short
+    lufs, peak = integrated_loudness(result.video)
+    assert -17 <= lufs <= -15
+    assert peak <= -0.5  # sample peak; true peak is limited to -1.5 dBTP by loudnorm
+
+
+def test_rerender_without_changes_redoes_nothing(rendered_short):
+    project, _ = rendered_short
+    again = render(project.storyboard_path)
+    assert again.redone == {}
+
+
+def test_reedit_one_shot_rerenders_only_that_shot(short_project):
+    render(short_project.storyboard_path)
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["shots"][1]["narration"] = "Hot water slowly wakes its flavour."
+    short_project.storyboard_path.write_text(dump_document(doc))
+    edited = render(short_project.storyboard_path)
+    assert edited.redone["voice"] == 1 and edited.redone["align"] == 1
+    assert edited.redone["visual"] == 1
+    # its body plus the two transitions that touch it
+    assert edited.redone["segment"] == 3
+    subs = pysubs2.load(str(edited.video.with_suffix(".srt")))
+    assert "slowly" in " ".join(e.plaintext for e in subs)
+
+
+def test_interrupted_render_resumes_with_finished_shots(short_project, monkeypatch):
+    from storyreel.generators.animatic import AnimaticGenerator
+
+    original = AnimaticGenerator.__call__
+    calls: list[str] = []
+
+    def interrupt_on_second(self, request, output, progress=None):
+        calls.append(request.prompt)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, request, output, progress)
+
+    monkeypatch.setattr(AnimaticGenerator, "__call__", interrupt_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        render(short_project.storyboard_path, workers=1)
+    monkeypatch.setattr(AnimaticGenerator, "__call__", original)
+    leftovers = [p for p in (short_project.cache_dir / "visual").iterdir() if ".part" in p.name]
+    assert leftovers == []  # no half-written clip is ever taken for a finished one
+    resumed = render(short_project.storyboard_path, workers=1)
+    assert resumed.redone["visual"] == 2  # the first shot's clip was reused
+    assert resumed.redone.get("voice", 0) == 0
+
+
+def test_failed_shot_does_not_sink_the_others(short_project):
+    broken = short_project.root / "assets" / "broken.mp4"
+    broken.write_bytes(b"this is not a video")
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["shots"][0]["asset"] = "assets/broken.mp4"
+    short_project.storyboard_path.write_text(dump_document(doc))
+    with pytest.raises(RenderError) as caught:
+        render(short_project.storyboard_path)
+    assert list(caught.value.failures) == ["leaves"]
+    clips = list((short_project.cache_dir / "visual").glob("*.mp4"))
+    assert len(clips) == 2  # the other two shots are finished and cached
+    assert not (short_project.out_dir / "final.mp4").exists()
+
+
+def test_hostile_narration_characters_render(short_project):
+    text = ("It's \"quoted\": 100% [a] {b} c,d; e\\f\nnew line 🙂 and 咖啡 too.")
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["shots"][0]["narration"] = text
+    short_project.storyboard_path.write_text(dump_document(doc))
+    result = render(short_project.storyboard_path)
+    subs = pysubs2.load(str(result.video.with_suffix(".srt")))
+    srt_text = result.video.with_suffix(".srt").read_text(encoding="utf-8")
+    assert "100%" in srt_text and "[a]" in srt_text and "{b}" in srt_text
+    assert "\\{b\\}" in result.video.with_suffix(".ass").read_text(encoding="utf-8")
+    assert len(subs) >= 3
+    assert decode_check(result.video) == ""
+
+
+def test_user_image_asset_is_used_with_camera_motion(short_project):
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 600), (20, 90, 200))
+    ImageDraw.Draw(image).rectangle((300, 200, 500, 400), fill=(250, 250, 40))
+    image.save(short_project.root / "assets" / "photo.png")
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["shots"][2]["asset"] = "assets/photo.png"
+    short_project.storyboard_path.write_text(dump_document(doc))
+    result = render(short_project.storyboard_path)
+    manifest = json.loads((short_project.state_dir / "last_render.json").read_text())
+    clip = Path(manifest["shots"][2]["clip"])
+    from PIL import Image as PILImage
+
+    from storyreel.tools.video import extract_frame
+
+    first = PILImage.open(extract_frame(clip, 0.0, short_project.root / "a.png")).convert("RGB")
+    last = PILImage.open(extract_frame(clip, 2.0, short_project.root / "b.png")).convert("RGB")
+    r, g, b = first.getpixel((120, 120))
+    assert b > r + 60  # the user's blue photo fills the frame
+    assert list(first.getdata()) != list(last.getdata())  # the camera moves
+    assert result.video.exists()
+
+
+def test_cache_never_returns_half_written_entries(tmp_path):
+    cache = Cache(tmp_path)
+
+    def fail(path):
+        path.write_text("partial")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        cache.produce("visual", "k", ".mp4", fail)
+    assert cache.get("visual", "k", ".mp4") is None
+    assert list((tmp_path / "visual").iterdir()) == []

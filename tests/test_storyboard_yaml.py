@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyreel.storyboards import (
+    StoryboardError,
+    dump_document,
+    example_path,
+    json_schema,
+    load_storyboard,
+    parse_document,
+    save_document,
+    validate_document,
+)
+
+VALID = """\
+# my film
+version: 1
+title: Demo   # the title
+shots:
+  - id: one
+    narration: "Hello there."   # quoted on purpose
+    camera: slow push-in
+"""
+
+
+def problems(text: str) -> list:
+    with pytest.raises(StoryboardError) as caught:
+        validate_document(parse_document(text))
+    return caught.value.problems
+
+
+def test_round_trip_keeps_comments_order_and_quotes(tmp_path: Path):
+    path = tmp_path / "storyboard.yaml"
+    path.write_text(VALID)
+    board, doc = load_storyboard(path)
+    doc["shots"][0]["narration"] = "Hello again."
+    save_document(doc, path, backup_dir=tmp_path / "history")
+    text = path.read_text()
+    assert "# my film" in text and "# the title" in text and "# quoted on purpose" in text
+    assert text.index("version") < text.index("title") < text.index("shots")
+    assert '"Hello again."' in text  # the user's double quotes survive
+    backups = list((tmp_path / "history").iterdir())
+    assert len(backups) == 1 and "Hello there." in backups[0].read_text()
+
+
+def test_invalid_document_is_never_written(tmp_path: Path):
+    path = tmp_path / "storyboard.yaml"
+    path.write_text(VALID)
+    _, doc = load_storyboard(path)
+    doc["shots"][0]["duration"] = "forever"
+    with pytest.raises(StoryboardError):
+        save_document(doc, path)
+    assert path.read_text() == VALID
+
+
+def test_malformed_yaml_names_the_line():
+    (problem,) = problems("title: x\nshots:\n  - id: a\n    narration: [unclosed\n")
+    assert problem.line is not None and problem.line >= 4
+    assert "YAML syntax" in problem.message
+
+
+def test_wrong_type_names_line_and_field():
+    text = VALID.replace("camera: slow push-in", "duration: soon")
+    found = problems(text)
+    assert any(p.field.startswith("shots.0.duration") and p.line == 7 for p in found)
+
+
+def test_unknown_key_suggests_the_right_one():
+    (problem,) = problems(VALID.replace("narration:", "naration:"))
+    assert "unknown key 'naration'" in problem.message
+    assert "did you mean 'narration'" in problem.hint
+    assert problem.line == 6
+
+
+def test_empty_shot_list_is_an_error():
+    found = problems("title: x\nshots: []\n")
+    assert any(p.field == "shots" for p in found)
+
+
+def test_duplicate_shot_ids_are_an_error():
+    found = problems("title: x\nshots:\n  - {id: a, narration: hi}\n  - {id: a, narration: yo}\n")
+    assert "used twice" in found[0].message
+
+
+def test_camera_accepts_natural_phrasing():
+    board = validate_document(parse_document(VALID.replace("slow push-in", "Zoom out")))
+    assert board.shots[0].camera == "pull-out"
+
+
+def test_portrait_format_has_even_size():
+    board = validate_document(parse_document(VALID + 'format: {aspect: "9:16", height: 720}\n'))
+    assert board.format.size == (720, 1280)
+
+
+def test_examples_are_valid_and_coffee_is_a_minute_of_speech():
+    board, _ = load_storyboard(example_path("coffee"))
+    words = sum(len(shot.narration.split()) for shot in board.shots)
+    assert words >= 160  # about 3 words per second for the bundled voice
+
+
+def test_schema_describes_the_public_keys():
+    schema = json_schema()
+    assert {"version", "title", "language", "format", "style", "voice", "music", "subtitles",
+            "shots"} <= set(schema["properties"])
+
+
+def test_dump_of_unchanged_document_is_identical():
+    assert dump_document(parse_document(VALID)) == VALID

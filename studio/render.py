@@ -307,11 +307,14 @@ class Renderer:
         if board.music.source == "auto":
             seed = zlib.crc32(board.title.encode("utf-8"))
 
-            def make_bed(tmp: Path) -> dict:
-                music_tool.ambient_bed(total + 0.5, tmp, seed)
-                return {"seconds": total + 0.5}
+            # Made in 30 s steps so that small edits reuse the bed; the mix trims and fades it.
+            seconds = 30.0 * (int(total // 30) + 1)
 
-            music_path = self.cache.produce("music", content_key("bed", round(total, 3), seed),
+            def make_bed(tmp: Path) -> dict:
+                music_tool.ambient_bed(seconds, tmp, seed)
+                return {"seconds": seconds}
+
+            music_path = self.cache.produce("music", content_key("bed", seconds, seed),
                                             ".wav", make_bed).path
         elif board.music.source != "none":
             music_path = (self.project.root / board.music.source).resolve()

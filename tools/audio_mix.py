@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from collections.abc import Sequence
@@ -15,7 +14,6 @@ from .ffmpeg import FFmpegError, ffmpeg_exe, run_ffmpeg
 
 TARGET_LUFS = -16.0
 TARGET_TRUE_PEAK = -1.5  # a margin under the -1 dBTP delivery limit
-TARGET_LRA = 11.0
 
 
 @dataclass(frozen=True)
@@ -29,20 +27,19 @@ class Placed:
 def mix_programme(voice: Sequence[Placed], total: float, out: Path, *, music: Path | None = None,
                   music_gain_db: float = -18.0, duck: bool = True) -> Path:
     """Mix narration and music into `out` (AAC, 48 kHz stereo, exactly `total` seconds long),
-    normalised to -16 LUFS integrated with true peak under -1 dBTP (two-pass loudnorm)."""
+    normalised to -16 LUFS integrated with peaks limited under -1 dBTP."""
     premix = out.with_name(out.stem + ".premix.wav")
     with atomic_path(premix) as tmp:
         run_ffmpeg([*_premix_args(voice, total, music, music_gain_db, duck), str(tmp)],
                    duration=total)
     try:
-        measured = measure_loudness(premix)
-        norm = (f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TRUE_PEAK}:LRA={TARGET_LRA}"
-                f":measured_I={measured['input_i']}:measured_TP={measured['input_tp']}"
-                f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
-                f":offset={measured['target_offset']}:linear=true")
+        gain = TARGET_LUFS - integrated_loudness(premix)
+        # One exact gain hits the target; the true-peak limiter only touches rare peaks.
+        limit = 10 ** (TARGET_TRUE_PEAK / 20)
         with atomic_path(out) as tmp:
             run_ffmpeg(["-i", str(premix), "-af",
-                        f"{norm},aresample=48000,apad,atrim=0:{total:.6f}",
+                        f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:level=false:attack=5:"
+                        f"release=50,apad,atrim=0:{total:.6f}",
                         "-c:a", "aac", "-b:a", "192k", str(tmp)], duration=total)
     finally:
         premix.unlink(missing_ok=True)
@@ -83,13 +80,13 @@ def _premix_args(voice: Sequence[Placed], total: float, music: Path | None, gain
             "-c:a", "pcm_s16le"]
 
 
-def measure_loudness(path: Path) -> dict[str, str]:
-    """loudnorm's first-pass measurement of a file (integrated loudness, true peak, ...)."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-af",
-           f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TRUE_PEAK}:LRA={TARGET_LRA}:print_format=json",
-           "-f", "null", "-"]
+def integrated_loudness(path: Path) -> float:
+    """Integrated loudness (LUFS, EBU R128) of a file, from ffmpeg's ebur128 filter."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-af",
+           "ebur128=framelog=quiet", "-f", "null", "-"]
     result = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
-    found = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", result.stderr)
+    found = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", result.stderr.split("Summary:")[-1])
     if result.returncode != 0 or not found:
         raise FFmpegError(f"loudness measurement failed: {result.stderr[-800:]}")
-    return json.loads(found.group(0))
+    value = found.group(1)
+    return -70.0 if value == "-inf" else float(value)

@@ -26,6 +26,7 @@ def test_video_has_picture_and_sound_of_equal_length(rendered_short):
     assert 6 < info.duration < 15
     assert (info.width, info.height) == (640, 360)
     assert decode_check(result.video) == ""
+    assert result.video.stat().st_mode & 0o044  # others may read the user's video
 
 
 def test_moov_atom_is_at_the_front_for_streaming(rendered_short):

@@ -76,17 +76,13 @@ class AnimaticGenerator:
         return ClipOutput(output, request.num_frames, request.fps, request.width, request.height,
                           self.name)
 
-    @staticmethod
-    def _finish() -> str:
-        return "vignette=angle=PI/5,format=yuv420p"
-
     def _image_args(self, request: ClipRequest) -> list[str]:
         w, h = request.width, request.height
         big_w, big_h = round(w * OVERSCAN / 2) * 2, round(h * OVERSCAN / 2) * 2
         graph = (f"scale={big_w}:{big_h}:force_original_aspect_ratio=increase,"
                  f"crop={big_w}:{big_h},setsar=1,{_still(request.fps)},format=yuv420p,"
                  f"{zoompan(camera_for(request), request.num_frames, w, h, request.fps)},"
-                 f"{self._finish()}")
+                 "vignette=angle=PI/6,format=yuv420p")
         return ["-i", str(request.image), "-vf", graph]
 
     def _footage_args(self, request: ClipRequest) -> list[str]:
@@ -122,17 +118,19 @@ class AnimaticGenerator:
         fg_x = (f"-{fg_travel / 2:.1f}+{drift}*{fg_travel / 2:.1f}*(t/{duration:.3f}-0.5)*1.6")
         fade_in, fade_out = 0.35, max(0.8, duration - 0.6)
         still = _still(fps)
+        land, title_layer = layers["foreground"], layers["title"]
         graph = ";".join([
             f"[0:v]{still},format=yuv420p,{zoompan(camera, frames, w, h, fps)}[bg]",
             f"[1:v]{still},format=yuva420p[land]",
-            f"[bg][land]overlay=x='{fg_x}':y=0:format=yuv420[scene]",
+            f"[bg][land]overlay=x='{fg_x}':y={land.y}:format=yuv420[scene]",
             f"[2:v]{still},format=yuva420p[dust]",
             f"[scene][dust]overlay=x=0:y='-mod(t*{h * 0.04:.1f},{h})':format=yuv420[air]",
             f"[3:v]{still},format=yuva420p,fade=t=in:st={fade_in}:d=0.7:alpha=1,"
             f"fade=t=out:st={fade_out:.3f}:d=0.5:alpha=1[title]",
-            f"[air][title]overlay=x=0:y=0:format=yuv420,{self._finish()}[out]",
+            f"[air][title]overlay=x={title_layer.x}:y={title_layer.y}:format=yuv420,"
+            "format=yuv420p[out]",
         ])
         args: list[str] = []
         for name in ("plate", "foreground", "particles", "title"):
-            args += ["-i", str(layers[name])]
+            args += ["-i", str(layers[name].path)]
         return [*args, "-filter_complex", graph, "-map", "[out]"]

@@ -140,6 +140,13 @@ class Renderer:
             for state in todo:
                 guarded(state)
 
+    @staticmethod
+    def _concurrently(*calls: Callable[[], object]) -> list:
+        """Run independent stages side by side; re-raise the first error."""
+        with ThreadPoolExecutor(len(calls)) as pool:
+            futures = [pool.submit(call) for call in calls]
+            return [future.result() for future in futures]
+
     def run(self) -> RenderResult:
         if not self.project.cache_dir.parent.exists():
             self.project.cache_dir.parent.mkdir(parents=True)
@@ -151,13 +158,16 @@ class Renderer:
         self._emit("plan", total=len(states), message=f"{len(states)} shots, {width}x{height}")
 
         self._each("voice", states, lambda s: self._voice(s, voice))
-        self._each("align", states, lambda s: self._align(s, board.language))
         for state in states:
             speech = state.speech.meta["duration"] if state.speech else 0.0
             state.frames, warning = shot_frames(speech, state.shot.duration, fps)
             if warning:
                 self._emit("warning", shot=state.shot.id, message=warning)
-        self._each("visual", states, lambda s: self._visual(s, width, height, fps), parallel=True)
+        # Visuals need only the speech length, not the word timings: run both at once.
+        self._concurrently(
+            lambda: self._each("align", states, lambda s: self._align(s, board.language)),
+            lambda: self._each("visual", states, lambda s: self._visual(s, width, height, fps),
+                               parallel=True))
         look = SubtitleLook(width, height, karaoke=board.subtitles.style == "karaoke")
         for state in states:
             self._subtitles(state, look)
@@ -166,11 +176,12 @@ class Renderer:
 
         placements, total_frames = place([s.frames for s in states],
                                          [s.shot.transition for s in states], fps)
-        segments = self._segments(states, placements, fps)
+        total = total_frames / fps
+        segments, audio = self._concurrently(
+            lambda: self._segments(states, placements, fps),
+            lambda: self._audio(states, placements, total, fps))
         if self.failures:
             raise RenderError(self.failures)
-        total = total_frames / fps
-        audio = self._audio(states, placements, total, fps)
         self._emit("start", "mux")
         video.join(segments, audio.path, self.output,
                    self.project.state_dir / "segments.txt")
@@ -190,10 +201,11 @@ class Renderer:
         text, rate = state.shot.narration, self.storyboard.voice.rate
         if not text:
             return
-        key = content_key("voice", voice.identity, text, rate, voice.speaker)
+        key = content_key("voice", voice.identity, text, rate, voice.speaker,
+                          self.storyboard.language if voice.language == "multilingual" else None)
 
         def make(tmp: Path) -> dict:
-            return {"duration": speak(voice, text, tmp, rate).duration}
+            return {"duration": speak(voice, text, tmp, rate, self.storyboard.language).duration}
 
         state.speech = self._produce("voice", state.shot.id, key, ".wav", make)
 

@@ -40,7 +40,8 @@ def mix_programme(voice: Sequence[Placed], total: float, out: Path, *, music: Pa
             run_ffmpeg(["-i", str(premix), "-af",
                         f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:level=false:attack=5:"
                         f"release=50,apad,atrim=0:{total:.6f}",
-                        "-c:a", "aac", "-b:a", "192k", str(tmp)], duration=total)
+                        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", str(tmp)],
+                       duration=total)
     finally:
         premix.unlink(missing_ok=True)
     return out

@@ -63,7 +63,8 @@ def check_language(voice: ResolvedVoice, storyboard: Storyboard) -> None:
                 f"storyboard's language and a voice that speaks the narration.")
 
 
-def speak(voice: ResolvedVoice, text: str, out_wav: Path, rate: float = 1.0) -> Speech:
+def speak(voice: ResolvedVoice, text: str, out_wav: Path, rate: float = 1.0,
+          language: str = "en") -> Speech:
     """Synthesize narration into `out_wav`. Raises VoiceCannotSpeak if it comes out silent."""
     clean = speakable(text)
     if voice.engine == "piper":
@@ -72,7 +73,7 @@ def speak(voice: ResolvedVoice, text: str, out_wav: Path, rate: float = 1.0) -> 
     else:
         from . import tts_coqui
 
-        speech = tts_coqui.synthesize(clean, out_wav, voice=voice, rate=rate)
+        speech = tts_coqui.synthesize(clean, out_wav, voice=voice, rate=rate, language=language)
     if clean and speech.duration < 0.2:
         raise VoiceCannotSpeak(f"voice {voice.model.name} produced no speech for {text[:40]!r}")
     return speech

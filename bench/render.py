@@ -45,7 +45,14 @@ def main() -> None:
                                              " Nobody knows if the story is true.")
         project.storyboard_path.write_text(dump_document(doc), encoding="utf-8")
         start = time.perf_counter()
-        edited = render(project.storyboard_path, workers=args.workers)
+        timeline: list[str] = []
+
+        def note(event) -> None:
+            if event.kind in ("done", "cached") and event.stage:
+                timeline.append(f"{time.perf_counter() - start:6.2f} s  {event.kind:6} "
+                                f"{event.stage:8} {event.shot or ''}")
+
+        edited = render(project.storyboard_path, workers=args.workers, events=note)
         rerender = time.perf_counter() - start
 
         width, height = board.format.size
@@ -58,6 +65,8 @@ def main() -> None:
           f"goal <= 1.5)")
     print(f"one-shot re-render: {rerender:.1f} s  ({100 * rerender / cold:.0f}% of cold; "
           f"goal <= 15%); redone: {edited.redone}")
+    print("re-render timeline (work done, cached entries skipped):")
+    print("\n".join(f"    {line}" for line in timeline if "cached" not in line))
     print(f"bare libx264 floor: {floor:.1f} s  (veryfast encode of {edited.duration:.1f} s of "
           f"testsrc2)")
 

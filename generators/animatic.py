@@ -4,18 +4,22 @@ designed, layered motion background with the shot's title. ffmpeg filters do the
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from storyreel.tools.ffmpeg import run_ffmpeg
 from storyreel.tools.probe import probe
+from storyreel.tools.video import concat_copy
 
-from .animatic_art import save_layers, short_title
+from .animatic_art import Layer, save_layers, short_title
 from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
 
 OVERSCAN = 1.2  # the plate is this much larger than the frame, room for the camera to move
 ZOOM = 0.14  # how far push-in / pull-out travel
 # A seeded choice for camera: auto, so consecutive shots move differently.
 AUTO_CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up", "push-in")
+TITLE_IN = 0.35  # seconds before the title starts fading in
+SPLIT_MIN_FRAMES = 96  # clips at least this long render as two halves in parallel
 ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p", "-an"]
 
 
@@ -30,9 +34,10 @@ def camera_for(request: ClipRequest) -> str:
     return AUTO_CAMERAS[request.seed % len(AUTO_CAMERAS)]
 
 
-def zoompan(camera: str, frames: int, width: int, height: int, fps: int) -> str:
-    """A zoompan filter moving a plate OVERSCAN times the output size along `camera`."""
-    p = f"(on/{max(1, frames - 1)})"
+def zoompan(camera: str, frames: int, width: int, height: int, fps: int, first: int = 0) -> str:
+    """A zoompan filter moving a plate OVERSCAN times the output size along `camera`,
+    starting at frame `first` of a `frames`-long move."""
+    p = f"((on+{first})/{max(1, frames - 1)})"
     ease = f"(0.5-0.5*cos(PI*{p}))"  # ease in and out
     zoom = {"push-in": f"1+{ZOOM}*{ease}", "pull-out": f"1+{ZOOM}-{ZOOM}*{ease}"}.get(camera, "1")
     cx, cy = "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"
@@ -64,24 +69,54 @@ class AnimaticGenerator:
         """
         if request.num_frames < 1:
             raise GeneratorError("a clip needs at least one frame")
-        with tempfile.TemporaryDirectory(prefix="animatic-") as scratch:
-            if request.video is not None:
-                args = self._footage_args(request)
-            elif request.image is not None:
-                args = self._image_args(request)
-            else:
-                args = self._designed_args(request, Path(scratch))
-            run_ffmpeg([*args, "-frames:v", str(request.num_frames), "-r", str(request.fps),
-                        *ENCODE, str(output)], duration=request.duration, on_progress=progress)
+        if request.video is not None:
+            self._encode(self._footage_args(request), request.num_frames, request.fps, output,
+                         progress)
+        else:
+            with tempfile.TemporaryDirectory(prefix="animatic-") as scratch:
+                self._render_still_based(request, Path(scratch), output, progress)
         return ClipOutput(output, request.num_frames, request.fps, request.width, request.height,
                           self.name)
 
-    def _image_args(self, request: ClipRequest) -> list[str]:
+    def _render_still_based(self, request: ClipRequest, scratch: Path, output: Path,
+                            progress: ProgressCallback | None) -> None:
+        """Stills moved by expressions of the frame number can be rendered in independent
+        parts; a long clip renders as two halves at once (ffmpeg's graph is one thread)."""
+        layers = None
+        if request.image is None:
+            layers = save_layers(scratch, (request.width, request.height), style=request.style,
+                                 visual=request.prompt,
+                                 title=request.title or short_title(request.prompt),
+                                 seed=request.seed, hero=bool(request.title), overscan=OVERSCAN)
+        frames = request.num_frames
+        half = frames // 2 if frames >= SPLIT_MIN_FRAMES else frames
+        parts = [(0, half)] + ([(half, frames - half)] if half < frames else [])
+
+        def render_part(index: int) -> Path:
+            first, count = parts[index]
+            path = output if len(parts) == 1 else scratch / f"part{index}.mp4"
+            args = (self._image_args(request, first) if layers is None
+                    else self._designed_args(request, layers, first))
+            self._encode(args, count, request.fps, path, progress if index == 0 else None)
+            return path
+
+        with ThreadPoolExecutor(len(parts)) as pool:
+            paths = list(pool.map(render_part, range(len(parts))))
+        if len(paths) > 1:
+            concat_copy(paths, output, scratch / "parts.txt")
+
+    @staticmethod
+    def _encode(args: list[str], count: int, fps: int, output: Path,
+                progress: ProgressCallback | None) -> None:
+        run_ffmpeg([*args, "-frames:v", str(count), "-r", str(fps), *ENCODE, str(output)],
+                   duration=count / fps, on_progress=progress)
+
+    def _image_args(self, request: ClipRequest, first: int = 0) -> list[str]:
         w, h = request.width, request.height
         big_w, big_h = round(w * OVERSCAN / 2) * 2, round(h * OVERSCAN / 2) * 2
         graph = (f"scale={big_w}:{big_h}:force_original_aspect_ratio=increase,"
                  f"crop={big_w}:{big_h},setsar=1,{_still(request.fps)},format=yuv420p,"
-                 f"{zoompan(camera_for(request), request.num_frames, w, h, request.fps)},"
+                 f"{zoompan(camera_for(request), request.num_frames, w, h, request.fps, first)},"
                  "vignette=angle=PI/6,format=yuv420p")
         return ["-i", str(request.image), "-vf", graph]
 
@@ -105,28 +140,29 @@ class AnimaticGenerator:
                  "format=yuv420p")
         return [*loop, "-i", str(request.video), "-vf", graph]
 
-    def _designed_args(self, request: ClipRequest, scratch: Path) -> list[str]:
+    def _designed_args(self, request: ClipRequest, layers: dict[str, Layer],
+                       first: int = 0) -> list[str]:
+        """The layered graph for frames from `first` on (times shifted so parts join up)."""
         w, h, fps, frames = request.width, request.height, request.fps, request.num_frames
-        title = request.title or short_title(request.prompt)
-        layers = save_layers(scratch, (w, h), style=request.style, visual=request.prompt,
-                             title=title, seed=request.seed, hero=bool(request.title),
-                             overscan=OVERSCAN)
         camera = camera_for(request)
         duration = request.duration
+        start = first / fps
+        clock = f"(t+{start:.6f})"
         drift = {"pan-left": 1, "pan-right": -1}.get(camera, 1 if request.seed % 2 else -1)
         fg_travel = w * 0.3
-        fg_x = (f"-{fg_travel / 2:.1f}+{drift}*{fg_travel / 2:.1f}*(t/{duration:.3f}-0.5)*1.6")
-        fade_in, fade_out = 0.35, max(0.8, duration - 0.6)
+        fg_x = f"-{fg_travel / 2:.1f}+{drift}*{fg_travel / 2:.1f}*({clock}/{duration:.3f}-0.5)*1.6"
+        fades = [f"fade=t=out:st={max(0.0, max(0.8, duration - 0.6) - start):.3f}:d=0.5:alpha=1"]
+        if start < TITLE_IN + 0.7:  # a later part starts after the title has faded in
+            fades.insert(0, f"fade=t=in:st={max(0.0, TITLE_IN - start):.3f}:d=0.7:alpha=1")
         still = _still(fps)
         land, title_layer = layers["foreground"], layers["title"]
         graph = ";".join([
-            f"[0:v]{still},format=yuv420p,{zoompan(camera, frames, w, h, fps)}[bg]",
+            f"[0:v]{still},format=yuv420p,{zoompan(camera, frames, w, h, fps, first)}[bg]",
             f"[1:v]{still},format=yuva420p[land]",
             f"[bg][land]overlay=x='{fg_x}':y={land.y}:format=yuv420[scene]",
             f"[2:v]{still},format=yuva420p[dust]",
-            f"[scene][dust]overlay=x=0:y='-mod(t*{h * 0.04:.1f},{h})':format=yuv420[air]",
-            f"[3:v]{still},format=yuva420p,fade=t=in:st={fade_in}:d=0.7:alpha=1,"
-            f"fade=t=out:st={fade_out:.3f}:d=0.5:alpha=1[title]",
+            f"[scene][dust]overlay=x=0:y='-mod({clock}*{h * 0.04:.1f},{h})':format=yuv420[air]",
+            f"[3:v]{still},format=yuva420p,{','.join(fades)}[title]",
             f"[air][title]overlay=x={title_layer.x}:y={title_layer.y}:format=yuv420,"
             "format=yuv420p[out]",
         ])

@@ -163,23 +163,21 @@ class Renderer:
             state.frames, warning = shot_frames(speech, state.shot.duration, fps)
             if warning:
                 self._emit("warning", shot=state.shot.id, message=warning)
-        # Visuals need only the speech length, not the word timings: run both at once.
-        self._concurrently(
+        placements, total_frames = place([s.frames for s in states],
+                                         [s.shot.transition for s in states], fps)
+        total = total_frames / fps
+        # Visuals and the sound mix need only speech lengths, not word timings: run all three.
+        _, _, audio = self._concurrently(
             lambda: self._each("align", states, lambda s: self._align(s, board.language)),
             lambda: self._each("visual", states, lambda s: self._visual(s, width, height, fps),
-                               parallel=True))
+                               parallel=True),
+            lambda: self._audio(states, placements, total, fps))
         look = SubtitleLook(width, height, karaoke=board.subtitles.style == "karaoke")
         for state in states:
             self._subtitles(state, look)
         if self.failures:
             raise RenderError(self.failures)
-
-        placements, total_frames = place([s.frames for s in states],
-                                         [s.shot.transition for s in states], fps)
-        total = total_frames / fps
-        segments, audio = self._concurrently(
-            lambda: self._segments(states, placements, fps),
-            lambda: self._audio(states, placements, total, fps))
+        segments = self._segments(states, placements, fps)
         if self.failures:
             raise RenderError(self.failures)
         self._emit("start", "mux")

@@ -59,13 +59,24 @@ def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, 
                 "-frames:v", str(count), *segment_encoding(fps), str(out)])
 
 
-def join(segments: Sequence[Path], audio: Path, out: Path, list_file: Path) -> None:
-    """Concatenate `segments` (stream copy) and mux `audio`, faststart, written atomically."""
+def _write_concat_list(parts: Sequence[Path], list_file: Path) -> None:
+    """A concat-demuxer list; quotes escaped the way that format wants."""
     lines = []
-    for segment in segments:
-        quoted = str(segment.resolve()).replace("'", "'\\''")
+    for part in parts:
+        quoted = str(part.resolve()).replace("'", "'\\''")
         lines.append(f"file '{quoted}'")
     list_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def concat_copy(parts: Sequence[Path], out: Path, list_file: Path) -> None:
+    """Join clips encoded with identical settings, without re-encoding."""
+    _write_concat_list(parts, list_file)
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(list_file), "-c", "copy", str(out)])
+
+
+def join(segments: Sequence[Path], audio: Path, out: Path, list_file: Path) -> None:
+    """Concatenate `segments` (stream copy) and mux `audio`, faststart, written atomically."""
+    _write_concat_list(segments, list_file)
     with atomic_path(out) as tmp:
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(list_file), "-i", str(audio),
                     "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart",

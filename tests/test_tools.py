@@ -106,3 +106,28 @@ def test_short_footage_is_slowed_or_looped_to_fit(tmp_path: Path):
         out = get_generator("animatic")(request, tmp_path / f"f{frames}.mp4")
         info = probe(out.path)
         assert (info.width, info.height, info.frames) == (256, 144, frames)
+
+
+def test_piper_reports_word_timings_for_the_script(tmp_path: Path):
+    from storyreel.tools.tts_piper import BUNDLED_VOICE, find_voice, synthesize
+
+    text = "By the 15th century, coffee crossed the Red Sea. Schools of the wise!"
+    speech = synthesize(text, tmp_path / "n.wav", model=find_voice(BUNDLED_VOICE))
+    assert [w.text for w in speech.words] == text.split()
+    starts = [w.start for w in speech.words]
+    assert starts == sorted(starts) and speech.words[-1].end <= speech.duration + 0.01
+    # "Schools" starts the second sentence: after the pause that ends the first.
+    assert speech.words[9].start > speech.words[8].end + 0.1
+
+
+def test_whisper_alignment_agrees_with_the_voice_timings(tmp_path: Path):
+    """The ASR path (Coqui voices, and Piper voices without timings) lands near the truth."""
+    from storyreel.tools.align import align_narration
+    from storyreel.tools.tts_piper import BUNDLED_VOICE, find_voice, synthesize
+
+    text = "Legend says a goat herder named Kaldi saw his goats dance."
+    speech = synthesize(text, tmp_path / "n.wav", model=find_voice(BUNDLED_VOICE))
+    heard = align_narration(speech.path, text, "en", speech.duration)
+    assert [w.text for w in heard] == text.split()
+    for truth, guess in zip(speech.words, heard, strict=True):
+        assert abs(truth.start - guess.start) < 0.4, truth.text

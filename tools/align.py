@@ -9,23 +9,13 @@ import difflib
 import re
 import threading
 import unicodedata
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .scripts import is_cjk_char
+from .speech import Word
 from .whisper_model import load_whisper
 
 _LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    start: float
-    end: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def script_tokens(text: str) -> list[str]:
@@ -40,7 +30,7 @@ def script_tokens(text: str) -> list[str]:
                     tokens.append(buffer)
                     buffer = ""
                 tokens.append(char)
-            elif not _key(char) and not buffer and len(tokens) > first:
+            elif not token_key(char) and not buffer and len(tokens) > first:
                 tokens[-1] += char  # punctuation sticks to the character it follows
             else:
                 buffer += char
@@ -49,7 +39,7 @@ def script_tokens(text: str) -> list[str]:
     return tokens
 
 
-def _key(token: str) -> str:
+def token_key(token: str) -> str:
     """Comparison key: letters and digits only, lower case, accents removed."""
     decomposed = unicodedata.normalize("NFKD", token.lower())
     return "".join(c for c in decomposed if c.isalnum())
@@ -79,8 +69,8 @@ def align_script(script: str, heard: list[Word], audio_duration: float) -> list[
     if not tokens:
         return []
     times: list[tuple[float, float] | None] = [None] * len(tokens)
-    matcher = difflib.SequenceMatcher(a=[_key(t) for t in tokens], b=[_key(w.text) for w in heard],
-                                      autojunk=False)
+    matcher = difflib.SequenceMatcher(a=[token_key(t) for t in tokens],
+                                      b=[token_key(w.text) for w in heard], autojunk=False)
     for block in matcher.get_matching_blocks():
         for k in range(block.size):
             heard_word = heard[block.b + k]
@@ -109,7 +99,7 @@ def _fill_gaps(tokens: list[str], times: list, duration: float) -> None:
         gap_end = times[j][0] if j < len(tokens) else duration
         if gap_end <= gap_start:
             gap_end = min(duration, gap_start + 0.1 * (j - i))
-        weights = [max(1, len(_key(t))) for t in tokens[i:j]]
+        weights = [max(1, len(token_key(t))) for t in tokens[i:j]]
         total, cursor = sum(weights), gap_start
         for k, weight in enumerate(weights):
             span = (gap_end - gap_start) * weight / total

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from .piper_timing import map_chunks
 from .speech import Speech, VoiceNotFound
 
 BUNDLED_VOICE = "en_US-joe-medium"
@@ -59,7 +60,13 @@ _LOCK = threading.Lock()
 def _load(model: Path):
     from piper import PiperVoice
 
-    return PiperVoice.load(model)
+    # Alignments need the `onnx` package to patch the model in memory; without it (or for a
+    # model that cannot be patched) they are simply absent and ASR alignment is used.
+    return PiperVoice.load(model, include_alignments=True)
+
+
+def _phonemize_word(voice, word: str) -> list[str]:
+    return [p for sentence in voice.phonemize(word) for p in sentence]
 
 
 def synthesize(text: str, out_wav: Path, *, model: Path, rate: float = 1.0,
@@ -77,12 +84,20 @@ def synthesize(text: str, out_wav: Path, *, model: Path, rate: float = 1.0,
                 raise VoiceNotFound(f"speaker {speaker!r} not in voice {model.stem} "
                                     f"(speakers: {known})")
         config = SynthesisConfig(length_scale=1.0 / rate, speaker_id=speaker_id)
-        chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, config)]
-    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-    rate_hz = voice.config.sample_rate
+        chunks = list(voice.synthesize(text, config, include_alignments=True))
+        rate_hz = voice.config.sample_rate
+        words = None
+        if chunks and all(c.phoneme_alignments for c in chunks):
+            words = map_chunks(
+                text, [([(a.phoneme, a.num_samples) for a in c.phoneme_alignments],
+                        len(c.audio_int16_array)) for c in chunks],
+                lambda w: _phonemize_word(voice, w), rate_hz)
+    audio = (np.concatenate([c.audio_int16_array for c in chunks]) if chunks
+             else np.zeros(0, dtype=np.int16))
     with wave.open(str(out_wav), "wb") as handle:
         handle.setnchannels(1)
         handle.setsampwidth(2)
         handle.setframerate(rate_hz)
         handle.writeframes(audio.tobytes())
-    return Speech(path=out_wav, duration=len(audio) / rate_hz, sample_rate=rate_hz)
+    return Speech(path=out_wav, duration=len(audio) / rate_hz, sample_rate=rate_hz,
+                  words=tuple(words) if words else None)

@@ -3,11 +3,15 @@ designed, layered motion background with the shot's title. ffmpeg filters do the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from storyreel.storyboards.atomic import atomic_path
 from storyreel.tools.ffmpeg import run_ffmpeg
+from storyreel.tools.paths import cache_dir
 from storyreel.tools.probe import probe
 from storyreel.tools.video import concat_copy
 
@@ -18,6 +22,7 @@ OVERSCAN = 1.2  # the plate is this much larger than the frame, room for the cam
 ZOOM = 0.14  # how far push-in / pull-out travel
 # A seeded choice for camera: auto, so consecutive shots move differently.
 AUTO_CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up", "push-in")
+LAYERS_VERSION = 1  # bump when the painting changes
 TITLE_IN = 0.35  # seconds before the title starts fading in
 SPLIT_MIN_FRAMES = 96  # clips at least this long render as two halves in parallel
 ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p", "-an"]
@@ -82,12 +87,7 @@ class AnimaticGenerator:
                             progress: ProgressCallback | None) -> None:
         """Stills moved by expressions of the frame number can be rendered in independent
         parts; a long clip renders as two halves at once (ffmpeg's graph is one thread)."""
-        layers = None
-        if request.image is None:
-            layers = save_layers(scratch, (request.width, request.height), style=request.style,
-                                 visual=request.prompt,
-                                 title=request.title or short_title(request.prompt),
-                                 seed=request.seed, hero=bool(request.title), overscan=OVERSCAN)
+        layers = None if request.image is not None else self._layers(request)
         frames = request.num_frames
         half = frames // 2 if frames >= SPLIT_MIN_FRAMES else frames
         parts = [(0, half)] + ([(half, frames - half)] if half < frames else [])
@@ -104,6 +104,29 @@ class AnimaticGenerator:
             paths = list(pool.map(render_part, range(len(parts))))
         if len(paths) > 1:
             concat_copy(paths, output, scratch / "parts.txt")
+
+    @staticmethod
+    def _layers(request: ClipRequest) -> dict[str, Layer]:
+        """Painted layers depend on the look, not the length: an edit that only changes a
+        shot's duration reuses them from the cache."""
+        size = (request.width, request.height)
+        title = request.title or short_title(request.prompt)
+        key = hashlib.sha256(json.dumps([LAYERS_VERSION, size, request.style, request.prompt,
+                                         title, request.seed, bool(request.title), OVERSCAN])
+                             .encode("utf-8")).hexdigest()[:20]
+        folder = cache_dir() / "animatic-layers" / key
+        index = folder / "layers.json"
+        if index.exists():
+            return {name: Layer(folder / f"{name}.png", x, y)
+                    for name, (x, y) in json.loads(index.read_text(encoding="utf-8")).items()}
+        folder.mkdir(parents=True, exist_ok=True)
+        layers = save_layers(folder, size, style=request.style, visual=request.prompt,
+                             title=title, seed=request.seed, hero=bool(request.title),
+                             overscan=OVERSCAN)
+        with atomic_path(index) as tmp:  # written last: marks the folder complete
+            tmp.write_text(json.dumps({n: (layer.x, layer.y) for n, layer in layers.items()}),
+                           encoding="utf-8")
+        return layers
 
     @staticmethod
     def _encode(args: list[str], count: int, fps: int, output: Path,

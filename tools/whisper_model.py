@@ -10,16 +10,11 @@ import threading
 from functools import cache
 from pathlib import Path
 
-import platformdirs
-
 from storyreel.storyboards.atomic import atomic_path
 
+from .paths import cache_dir
+
 _LOCK = threading.Lock()
-
-
-def cache_dir() -> Path:
-    override = os.environ.get("STORYREEL_CACHE_DIR")
-    return Path(override) if override else Path(platformdirs.user_cache_dir("storyreel"))
 
 
 def _parts() -> tuple[Path, list[Path]]:

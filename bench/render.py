@@ -8,6 +8,7 @@ of the same duration and size as a floor.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="storyreel-bench-") as scratch:
         folder = Path(scratch)
+        # A fresh user cache too, so "cold" reuses nothing an earlier run left behind.
+        os.environ["STORYREEL_CACHE_DIR"] = str(folder / "user-cache")
         project = Project.create(folder / "project", args.example)
 
         start = time.perf_counter()

@@ -25,7 +25,9 @@ AUTO_CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up", "push
 LAYERS_VERSION = 1  # bump when the painting changes
 TITLE_IN = 0.35  # seconds before the title starts fading in
 SPLIT_MIN_FRAMES = 96  # clips at least this long render as two halves in parallel
-ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p", "-an"]
+# A keyframe every second lets later stages seek into a clip instead of decoding all of it.
+ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p",
+          "-g", "24", "-an"]
 
 
 def _still(fps: int) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from storyreel.storyboards.atomic import atomic_path
 
-CACHE_FORMAT = 1  # bump when stage outputs change meaning
+CACHE_FORMAT = 2  # bump when stage outputs change meaning
 
 
 def content_key(*parts: Any) -> str:

@@ -280,32 +280,34 @@ class Renderer:
     def _segments(self, states: list[_ShotState], placements: list[Placement],
                   fps: int) -> list[Path]:
         """Body segments and transition segments in programme order."""
-        jobs: list[tuple[str, str, Callable[[Path], dict]]] = []
+        jobs: list[tuple[str, str, Callable[[Path], dict], int]] = []  # ..., frames
         for i, (state, spot) in enumerate(zip(states, placements, strict=True)):
             for first, count in body_parts(spot.head, spot.frames - spot.head - spot.tail, fps):
                 key = content_key("body", state.clip.path.name, state.subtitles_key, first,
                                   count, video.segment_encoding(fps))
-                jobs.append((state.shot.id, key, self._body_job(state, first, count, fps)))
+                jobs.append((state.shot.id, key, self._body_job(state, first, count, fps), count))
             if spot.tail:
                 after = states[i + 1]
                 key = content_key("transition", state.clip.path.name, state.subtitles_key,
                                   after.clip.path.name, after.subtitles_key, state.shot.transition,
                                   spot.frames - spot.tail, spot.tail, video.segment_encoding(fps))
-                jobs.append((state.shot.id, key,
-                             self._transition_job(state, after, spot, fps)))
+                jobs.append((state.shot.id, key, self._transition_job(state, after, spot, fps),
+                             spot.tail))
         self._emit("plan", "segment", total=len(jobs))
         results: list[Path | None] = [None] * len(jobs)
 
         def run(index: int) -> None:
-            shot_id, key, make = jobs[index]
+            shot_id, key, make, _ = jobs[index]
             try:
                 results[index] = self._produce("segment", shot_id, key, ".mp4", make).path
             except (OSError, RuntimeError) as error:
                 self.failures[shot_id] = f"segment: {error}"
                 self._emit("failed", "segment", shot=shot_id, message=str(error))
 
+        # Longest first, so a short transition never holds up the last long body.
+        order = sorted(range(len(jobs)), key=lambda i: -jobs[i][3])
         with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(run, range(len(jobs))))
+            list(pool.map(run, order))
         return [r for r in results if r is not None]
 
     @staticmethod

@@ -26,20 +26,29 @@ def segment_encoding(fps: int) -> list[str]:
             "-video_track_timescale", str(fps * 1000), "-an"]
 
 
-def _subtitled(subtitles: Path | None) -> str:
-    if subtitles is None:
-        return ""
-    return (f"subtitles=filename={filter_value(str(subtitles))}"
-            f":fontsdir={filter_value(str(fonts_dir()))},")
+def _from_frame(clip: Path, first: int, fps: int) -> list[str]:
+    """Input arguments that start decoding at frame `first` (accurate seek from the nearest
+    keyframe, instead of decoding the whole clip up to it)."""
+    return (["-ss", f"{first / fps:.6f}"] if first else []) + ["-i", str(clip)]
+
+
+def _frames_from(first: int, fps: int, subtitles: Path | None) -> str:
+    """Filters for a stream that was seeked to frame `first`: restore the clip's own clock so
+    clip-local subtitles line up, burn them, then start the segment's clock at zero."""
+    shift = f"setpts=PTS+{first / fps:.6f}/TB," if first else ""
+    burn = ""
+    if subtitles is not None:
+        burn = (f"subtitles=filename={filter_value(str(subtitles))}"
+                f":fontsdir={filter_value(str(fonts_dir()))},")
+    return f"{shift}{burn}setpts=PTS-STARTPTS,format=yuv420p"
 
 
 def encode_body(clip: Path, subtitles: Path | None, first: int, count: int, fps: int,
                 out: Path, progress: ProgressCallback | None = None) -> None:
     """Frames [first, first+count) of `clip`, with `subtitles` (clip-local times) burned in."""
-    graph = (f"{_subtitled(subtitles)}trim=start_frame={first}:end_frame={first + count},"
-             "setpts=PTS-STARTPTS,format=yuv420p")
-    run_ffmpeg(["-i", str(clip), "-vf", graph, "-frames:v", str(count), *segment_encoding(fps),
-                str(out)], duration=count / fps, on_progress=progress)
+    run_ffmpeg([*_from_frame(clip, first, fps), "-vf", _frames_from(first, fps, subtitles),
+                "-frames:v", str(count), *segment_encoding(fps), str(out)],
+               duration=count / fps, on_progress=progress)
 
 
 def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, right: Path,
@@ -48,15 +57,14 @@ def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, 
     """`count` frames blending the end of `left` (from frame `left_first`) into `right`."""
     seconds = count / fps
     graph = ";".join([
-        f"[0:v]{_subtitled(left_subtitles)}trim=start_frame={left_first}:"
-        f"end_frame={left_first + count},setpts=PTS-STARTPTS,format=yuv420p[a]",
-        f"[1:v]{_subtitled(right_subtitles)}trim=start_frame=0:end_frame={count},"
-        "setpts=PTS-STARTPTS,format=yuv420p[b]",
+        f"[0:v]{_frames_from(left_first, fps, left_subtitles)},"
+        f"trim=end_frame={count}[a]",
+        f"[1:v]{_frames_from(0, fps, right_subtitles)},trim=end_frame={count}[b]",
         f"[a][b]xfade=transition={XFADE[kind]}:duration={seconds:.6f}:offset=0,"
         "format=yuv420p[out]",
     ])
-    run_ffmpeg(["-i", str(left), "-i", str(right), "-filter_complex", graph, "-map", "[out]",
-                "-frames:v", str(count), *segment_encoding(fps), str(out)])
+    run_ffmpeg([*_from_frame(left, left_first, fps), "-i", str(right), "-filter_complex", graph,
+                "-map", "[out]", "-frames:v", str(count), *segment_encoding(fps), str(out)])
 
 
 def _write_concat_list(parts: Sequence[Path], list_file: Path) -> None:

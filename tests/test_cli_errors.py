@@ -120,3 +120,19 @@ def test_schema_and_doctor_run():
     assert '"shots"' in run("schema").output
     doctor = run("doctor")
     assert doctor.exit_code == 0 and "en_US-joe-medium" in doctor.output
+
+
+def test_permission_error_names_the_file(rendered_short, monkeypatch):
+    project, _ = rendered_short
+    real_replace = os.replace
+
+    def denied(src, dst):
+        if str(dst).endswith(".mp4") and Path(dst).parent == project.out_dir:
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", denied)
+    edit(project, lambda d: d.__setitem__("title", "Tea, denied"))
+    outcome = run("render", str(project.storyboard_path))
+    assert outcome.exit_code == 1 and "permission denied" in outcome.output
+    assert "final.mp4" in outcome.output and "Traceback" not in outcome.output

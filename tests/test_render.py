@@ -23,7 +23,7 @@ def test_video_has_picture_and_sound_of_equal_length(rendered_short):
     assert info.has_video and info.has_audio
     assert info.video_codec == "h264" and info.audio_codec == "aac"
     assert abs(info.video_duration - info.audio_duration) < 0.1
-    assert 6 < info.duration < 15
+    assert 8 < info.duration < 15
     assert (info.width, info.height) == (640, 360)
     assert decode_check(result.video) == ""
     assert result.video.stat().st_mode & 0o044  # others may read the user's video
@@ -174,3 +174,13 @@ def test_sixty_second_example_renders(tmp_path):
     assert abs(info.video_duration - info.audio_duration) < 0.1
     lufs, _ = integrated_loudness(result.video)
     assert -17 <= lufs <= -15
+
+
+def test_vertical_video_for_phones(short_project):
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["format"]["aspect"] = "9:16"
+    short_project.storyboard_path.write_text(dump_document(doc))
+    result = render(short_project.storyboard_path)
+    info = probe(result.video)
+    assert (info.width, info.height) == (360, 640)
+    assert abs(info.video_duration - info.audio_duration) < 0.1

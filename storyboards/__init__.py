@@ -8,6 +8,7 @@ from .model import GeneratorSpec, Music, Shot, Storyboard, Subtitles, Voice, jso
 from .yaml_io import (
     dump_document,
     load_storyboard,
+    new_document_text,
     parse_document,
     save_document,
     validate_document,
@@ -30,5 +31,5 @@ def examples() -> list[str]:
 __all__ = [
     "GeneratorSpec", "Music", "Problem", "Shot", "Storyboard", "StoryboardError", "Subtitles",
     "Voice", "dump_document", "example_path", "examples", "json_schema", "load_storyboard",
-    "parse_document", "save_document", "validate_document",
+    "new_document_text", "parse_document", "save_document", "validate_document",
 ]

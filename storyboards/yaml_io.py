@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from .atomic import write_text_atomic
 from .errors import Problem, StoryboardError
@@ -72,6 +73,20 @@ def dump_document(doc: CommentedMap) -> str:
     stream = io.StringIO()
     _yaml().dump(doc, stream)
     return stream.getvalue()
+
+
+def new_document_text(data: dict) -> str:
+    """YAML for new storyboard data, validated first (invalid data is never written)."""
+    Storyboard.model_validate(data)
+    stream = io.StringIO()
+    _yaml().dump(data, stream)
+    doc = parse_document(stream.getvalue())
+    if isinstance(doc.get("format"), dict) and "aspect" in doc["format"]:
+        # Unquoted 16:9 is a base-60 number to YAML 1.1 readers.
+        doc["format"]["aspect"] = DoubleQuotedScalarString(doc["format"]["aspect"])
+    doc.yaml_set_start_comment(f"{data.get('title', 'storyboard')}: made by storyreel. Edit "
+                               "freely; `storyreel render storyboard.yaml` redoes what changed.")
+    return dump_document(doc)
 
 
 def save_document(doc: CommentedMap, path: Path | str, backup_dir: Path | None = None) -> None:

@@ -32,7 +32,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _user_errors(call):
     """Run `call`; turn mistakes a user can make into one clear message and exit code 1."""
+    from storyreel.agent.llm import LLMNotConfigured
+    from storyreel.agent.planner import PlanningFailed
     from storyreel.generators import GeneratorError
+    from storyreel.storyboards.edits import EditError
     from storyreel.tools.speech import VoiceCannotSpeak, VoiceNotFound
 
     from .project import ProjectError
@@ -42,7 +45,8 @@ def _user_errors(call):
         return call()
     except StoryboardError as error:
         _fail(f"the storyboard has {len(error.problems)} problem(s):\n{error}", 2)
-    except (ProjectError, VoiceNotFound, VoiceCannotSpeak, GeneratorError, RenderError) as error:
+    except (ProjectError, VoiceNotFound, VoiceCannotSpeak, GeneratorError, RenderError,
+            LLMNotConfigured, PlanningFailed, EditError, FileNotFoundError) as error:
         _fail(str(error))
     except FFmpegError as error:
         _fail(f"{error}\nRun `storyreel doctor` to check the ffmpeg build.")
@@ -60,13 +64,68 @@ def _user_errors(call):
 @app.command()
 def new(directory: Annotated[Path, typer.Argument(help="Project folder to create")],
         example: Annotated[str, typer.Option(help=f"Starting storyboard: {', '.join(examples())}")]
-        = "coffee") -> None:
-    """Create a project: storyboard.yaml, assets/, out/ and .storyreel/."""
+        = "coffee",
+        brief: Annotated[str | None, typer.Option(help="Plan the storyboard with the configured "
+                                                  "LLM from this brief")] = None,
+        from_script: Annotated[Path | None, typer.Option("--from", help="Make the storyboard "
+                                                         "from a text or markdown script (no "
+                                                         "LLM)")] = None,
+        model: Annotated[str | None, typer.Option(help="LLM, e.g. ollama:qwen2.5:7b (default: "
+                                                  "STORYREEL_MODEL)")] = None) -> None:
+    """Create a project: storyboard.yaml, assets/, out/ and .storyreel/.
+
+    The storyboard is an example, planned from --brief by the LLM, or made from --from.
+    """
+    from .planning import planned_data, script_data
     from .project import Project
 
-    project = _user_errors(lambda: Project.create(directory, example))
+    data = None
+    if brief and from_script:
+        _fail("use either --brief or --from, not both")
+    if from_script:
+        data = _user_errors(lambda: script_data(from_script))
+    elif brief:
+        with err.status("planning the storyboard...") as status:
+            data = _user_errors(lambda: planned_data(brief, model, status.update))
+    project = _user_errors(lambda: Project.create(directory, example, data))
     out.print(f"Created {project.storyboard_path}\nNext: [bold]storyreel render "
               f"{project.storyboard_path}[/]")
+
+
+@app.command()
+def chat(directory: Annotated[Path, typer.Argument(help="Project folder")] = Path("."),
+         model: Annotated[str | None, typer.Option(help="LLM, e.g. ollama:qwen2.5:7b "
+                                                   "(default: STORYREEL_MODEL)")] = None) -> None:
+    """Talk to the studio agent: it edits storyboard.yaml and renders on request.
+
+    The conversation is kept in .storyreel/chat.sqlite; running chat again resumes it.
+    """
+    from storyreel.agent.chat import LLMUnreachable
+    from storyreel.agent.llm import make_chat_model
+
+    from .chat import open_chat
+
+    session = _user_errors(lambda: open_chat(directory, make_chat_model(model)))
+    for role, text in session.history()[-6:]:
+        out.print(f"[dim]{role}: {text}[/]")
+    out.print("[bold]storyreel chat[/] (empty line or Ctrl-D to quit)")
+    try:
+        while True:
+            try:
+                message = out.input("[bold cyan]you>[/] ").strip()
+            except EOFError:
+                break
+            if not message:
+                break
+            try:
+                for event in session.send(message):
+                    style = "dim" if event.kind == "action" else "bold"
+                    prefix = "  - " if event.kind == "action" else ""
+                    out.print(f"[{style}]{prefix}{event.text}[/]", highlight=False)
+            except LLMUnreachable as error:
+                err.print(f"[red]error:[/] {error}")
+    finally:
+        session.close()
 
 
 @app.command()
@@ -193,9 +252,13 @@ def _doctor_checks():
         return "no CUDA GPU: CPU animatic generator"
 
     def llm() -> str:
-        model = os.environ.get("STORYREEL_MODEL")
-        return f"STORYREEL_MODEL={model}" if model else \
-            "not configured (set STORYREEL_MODEL); rendering works without one"
+        from storyreel.agent.llm import make_chat_model, model_spec
+
+        name = model_spec()
+        if not name:
+            return "not configured (set STORYREEL_MODEL); rendering works without one"
+        reply = make_chat_model(name, timeout=20).invoke("Reply with the word: ready")
+        return f"{name}: answers ({str(reply.content)[:40]!r})"
 
     def system() -> str:
         return f"Python {platform.python_version()} on {sys.platform}, {os.cpu_count()} cores"

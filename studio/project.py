@@ -6,7 +6,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyreel.storyboards import example_path
+from storyreel.storyboards import example_path, new_document_text
+from storyreel.storyboards.atomic import write_text_atomic
 
 STORYBOARD = "storyboard.yaml"
 
@@ -26,16 +27,24 @@ class Project:
         return cls(root=path.parent, storyboard_path=path)
 
     @classmethod
-    def create(cls, directory: Path | str, example: str = "coffee") -> Project:
-        """Make DIR with storyboard.yaml (from an example), assets/, out/ and .storyreel/."""
+    def create(cls, directory: Path | str, example: str = "coffee",
+               data: dict | None = None) -> Project:
+        """Make DIR with storyboard.yaml (from `data`, else an example), assets/, out/ and
+        .storyreel/. `data` is validated before anything is created."""
         root = Path(directory).resolve()
         target = root / STORYBOARD
         if target.exists():
             raise ProjectError(f"{target} already exists; edit it, or choose another folder")
+        text = None
+        if data is not None:
+            text = new_document_text(data)
         root.mkdir(parents=True, exist_ok=True)
         for sub in ("assets", "out", ".storyreel"):
             (root / sub).mkdir(exist_ok=True)
-        shutil.copyfile(example_path(example), target)
+        if text is None:
+            shutil.copyfile(example_path(example), target)
+        else:
+            write_text_atomic(target, text)
         return cls(root=root, storyboard_path=target)
 
     @property

@@ -1,0 +1,200 @@
+"""The studio agent's tools: thin `@tool` wrappers over the storyboard editor and the studio's
+render, bound to one project. They never touch a file outside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from langchain_core.tools import BaseTool, tool
+
+from storyreel.storyboards import StoryboardError
+from storyreel.storyboards.edits import EditError, StoryboardEditor
+from storyreel.storyboards.model import Aspect, Camera, Transition
+
+RenderFn = Callable[[str | None], str]
+
+
+def _safely(action: Callable[[], str]) -> str:
+    """Tool errors are data for the model: report, never raise."""
+    try:
+        return action()
+    except (EditError, StoryboardError, ValueError, OSError) as error:
+        return f"error: {error}"
+
+
+def _apply(edit: Callable[[], object], done: str) -> str:
+    """Run an edit; say what changed, or why it could not be made."""
+    def run() -> str:
+        edit()
+        return done
+    return _safely(run)
+
+
+def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None) -> list[BaseTool]:
+    """Tools that edit `editor`'s storyboard (and render it, when `render` is given)."""
+
+    @tool
+    def show_storyboard() -> str:
+        """Show the current storyboard: title, style, voice, and every shot with its id,
+        narration, visual, camera, transition and asset. Call this before editing."""
+        board, _ = editor.load()
+        lines = [f"title: {board.title} | language: {board.language} | aspect: "
+                 f"{board.format.aspect} | style: {board.style} | voice: {board.voice.engine} "
+                 f"{board.voice.voice} rate {board.voice.rate} | music: {board.music.source}"]
+        for number, shot in enumerate(board.shots, start=1):
+            extra = f" asset={shot.asset}" if shot.asset else ""
+            seed = f" seed={shot.generator.seed}" if shot.generator.seed is not None else ""
+            lines.append(f"{number}. id={shot.id} camera={shot.camera} transition="
+                         f"{shot.transition}{extra}{seed}\n   narration: {shot.narration}\n"
+                         f"   visual: {shot.visual}")
+        return "\n".join(lines)
+
+    @tool
+    def set_narration(shot_id: str, narration: str) -> str:
+        """Replace what the voice says in one shot."""
+        return _apply(lambda: editor.set_fields(shot_id, narration=narration),
+                      f"rewrote the narration of shot {shot_id}")
+
+    @tool
+    def set_visual(shot_id: str, visual: str, title: str | None = None) -> str:
+        """Replace what is seen in one shot (and optionally its on-screen title)."""
+        fields = {"visual": visual} | ({"title": title} if title is not None else {})
+        return _apply(lambda: editor.set_fields(shot_id, **fields),
+                      f"changed the visual of shot {shot_id}")
+
+    @tool
+    def set_shot_options(shot_id: str, camera: Camera | None = None,
+                         transition: Transition | None = None,
+                         duration_seconds: float | None = None) -> str:
+        """Set a shot's camera move, its transition into the next shot, or a fixed duration
+        in seconds (0 means automatic: as long as the narration)."""
+        fields: dict = {}
+        if camera is not None:
+            fields["camera"] = camera
+        if transition is not None:
+            fields["transition"] = transition
+        if duration_seconds is not None:
+            fields["duration"] = "auto" if duration_seconds <= 0 else duration_seconds
+        if not fields:
+            return "error: nothing to change"
+        return _apply(lambda: editor.set_fields(shot_id, **fields),
+                      f"set {', '.join(fields)} of shot {shot_id}")
+
+    @tool
+    def add_shot(narration: str, visual: str, after_shot_id: str | None = None,
+                 title: str | None = None) -> str:
+        """Add a new shot after the given shot (or at the end)."""
+        def run() -> str:
+            _, new_id = editor.add_shot(narration, visual, after=after_shot_id, title=title)
+            return f"added shot {new_id}" + (f" after {after_shot_id}" if after_shot_id else "")
+        return _safely(run)
+
+    @tool
+    def remove_shot(shot_id: str) -> str:
+        """Delete a shot."""
+        return _apply(lambda: editor.remove_shot(shot_id), f"removed shot {shot_id}")
+
+    @tool
+    def move_shot(shot_id: str, position: int) -> str:
+        """Move a shot to a position in the video (1 = first)."""
+        return _apply(lambda: editor.move_shot(shot_id, position),
+                      f"moved shot {shot_id} to position {position}")
+
+    @tool
+    def split_shot(shot_id: str, first_narration: str | None = None,
+                   second_narration: str | None = None) -> str:
+        """Split a shot in two. Give both narrations, or neither to split at the middle
+        sentence. Both new shots keep the original look."""
+        def run() -> str:
+            _, ids = editor.split_shot(shot_id, first_narration, second_narration)
+            return f"split shot {shot_id} into {ids[0]}, {ids[1]}"
+        return _safely(run)
+
+    @tool
+    def merge_shots(first_shot_id: str, second_shot_id: str) -> str:
+        """Merge a shot with the one right after it (narrations joined)."""
+        return _apply(lambda: editor.merge_shots(first_shot_id, second_shot_id),
+                      f"merged {second_shot_id} into {first_shot_id}")
+
+    @tool
+    def set_style(style: str) -> str:
+        """Set the visual style phrase that prefixes every shot's visual prompt."""
+        return _apply(lambda: editor.set_top("style", style), f"set the style to {style!r}")
+
+    @tool
+    def set_voice(voice: str | None = None, engine: str | None = None,
+                  rate: float | None = None, speaker_wav: str | None = None) -> str:
+        """Change the narrator: a Piper voice name or .onnx path (engine 'piper'), or a Coqui
+        model folder (engine 'coqui', optionally cloning speaker_wav, a file in the project);
+        rate 1.0 is normal speed."""
+        fields = {k: v for k, v in {"voice": voice, "engine": engine, "rate": rate,
+                                    "speaker_wav": speaker_wav}.items() if v is not None}
+        if speaker_wav is not None and not _inside(editor.path, speaker_wav):
+            return f"error: {speaker_wav!r} is not a file inside the project"
+        return _apply(lambda: editor.set_top("voice", fields),
+                      f"set the voice: {fields}")
+
+    @tool
+    def set_music(source: str | None = None, gain_db: float | None = None,
+                  duck: bool | None = None) -> str:
+        """Set the music bed: source 'auto' (generated ambient), 'none', or a file in the
+        project; gain in dB (e.g. -18); duck lowers music under the voice."""
+        fields = {k: v for k, v in {"source": source, "gain_db": gain_db, "duck": duck}.items()
+                  if v is not None}
+        if source not in (None, "auto", "none") and not _inside(editor.path, source):
+            return f"error: {source!r} is not a file inside the project"
+        return _apply(lambda: editor.set_top("music", fields), f"set the music: {fields}")
+
+    @tool
+    def set_aspect(aspect: Aspect) -> str:
+        """Set the frame: '16:9' (landscape), '9:16' (vertical, phones), '1:1' or '4:5'."""
+        return _apply(lambda: editor.set_top("format", {"aspect": aspect}),
+                      f"set the aspect to {aspect}")
+
+    @tool
+    def use_asset(shot_id: str, path: str | None) -> str:
+        """Use an image or video from the project (e.g. assets/photo.jpg) as a shot's
+        picture; path null goes back to a generated picture. Call list_assets first."""
+        return _apply(lambda: editor.set_asset(shot_id, path),
+                      f"shot {shot_id} now uses {path}" if path else
+                                f"shot {shot_id} uses a generated picture again")
+
+    @tool
+    def list_assets() -> str:
+        """List the image, video and audio files in the project's assets/ folder."""
+        folder = editor.path.resolve().parent / "assets"
+        files = sorted(p.relative_to(folder.parent).as_posix() for p in folder.rglob("*")
+                       if p.is_file()) if folder.exists() else []
+        return "\n".join(files) or "assets/ is empty"
+
+    @tool
+    def set_seed(shot_id: str, seed: int) -> str:
+        """Set the random seed of a shot's picture; a new seed gives a different take."""
+        return _apply(lambda: editor.set_generator(shot_id, seed=seed),
+                      f"set the seed of shot {shot_id} to {seed}")
+
+    @tool
+    def validate_storyboard() -> str:
+        """Check that the storyboard file is valid."""
+        return _apply(lambda: editor.load(), "the storyboard is valid")
+
+    tools: list[BaseTool] = [show_storyboard, set_narration, set_visual, set_shot_options,
+                             add_shot, remove_shot, move_shot, split_shot, merge_shots, set_style,
+                             set_voice, set_music, set_aspect, use_asset, list_assets, set_seed,
+                             validate_storyboard]
+    if render is not None:
+        @tool
+        def render_video(shot_id: str | None = None) -> str:
+            """Render the video (only what changed is redone). Give a shot id to focus on
+            that shot; the whole video file is updated either way."""
+            return _safely(lambda: render(shot_id))
+
+        tools.append(render_video)
+    return tools
+
+
+def _inside(storyboard: Path, relative: str) -> bool:
+    root = storyboard.resolve().parent
+    target = (root / relative).resolve()
+    return target.is_relative_to(root) and target.is_file()

@@ -1,0 +1,179 @@
+"""Edits of a storyboard file that keep the user's comments, order and quoting.
+
+Each edit changes the round-trip document in place, validates, and writes atomically with the
+previous version kept; an edit that would make the storyboard invalid changes nothing. The
+agent's tools, the CLI and the TUI all edit through this class.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from .errors import StoryboardError
+from .model import Storyboard
+from .yaml_io import load_storyboard, save_document, validate_document
+
+
+class EditError(ValueError):
+    """An edit that cannot be made; the message says why, for a person or a model."""
+
+
+class StoryboardEditor:
+    def __init__(self, path: Path | str, backup_dir: Path | None = None):
+        self.path = Path(path)
+        self.backup_dir = backup_dir
+
+    def load(self) -> tuple[Storyboard, CommentedMap]:
+        return load_storyboard(self.path)
+
+    def _commit(self, doc: CommentedMap) -> Storyboard:
+        try:
+            board = validate_document(doc, self.path)
+        except StoryboardError as error:
+            raise EditError(f"that edit would make the storyboard invalid: {error}") from None
+        save_document(doc, self.path, self.backup_dir)
+        return board
+
+    def _shots(self, doc: CommentedMap) -> list:
+        return doc["shots"]
+
+    def _index(self, doc: CommentedMap, shot_id: str) -> int:
+        for index, shot in enumerate(self._shots(doc)):
+            if shot.get("id") == shot_id:
+                return index
+        known = ", ".join(str(s.get("id")) for s in self._shots(doc))
+        raise EditError(f"no shot with id {shot_id!r}; shots are: {known}")
+
+    def _free_id(self, doc: CommentedMap, wanted: str) -> str:
+        taken = {s.get("id") for s in self._shots(doc)}
+        base = re.sub(r"[^A-Za-z0-9_-]+", "-", wanted).strip("-")[:40] or "shot"
+        candidate, n = base, 2
+        while candidate in taken:
+            candidate, n = f"{base}-{n}", n + 1
+        return candidate
+
+    def set_fields(self, shot_id: str, **fields: Any) -> Storyboard:
+        """Set fields of one shot (narration, visual, title, camera, transition, duration,
+        asset); None removes a field. Generator fields go through `set_generator`."""
+        _, doc = self.load()
+        shot = self._shots(doc)[self._index(doc, shot_id)]
+        for key, value in fields.items():
+            if value is None:
+                shot.pop(key, None)
+            else:
+                shot[key] = value
+        return self._commit(doc)
+
+    def set_asset(self, shot_id: str, relative: str | None) -> Storyboard:
+        """Use a file inside the project (the storyboard's folder) for a shot; None clears."""
+        if relative is not None:
+            root = self.path.resolve().parent
+            target = (root / relative).resolve()
+            if not target.is_relative_to(root):
+                raise EditError(f"{relative!r} is outside the project folder {root}; only files "
+                                "inside it can be used")
+            if not target.is_file():
+                raise EditError(f"{relative!r} does not exist in the project folder {root}")
+            relative = target.relative_to(root).as_posix()
+        return self.set_fields(shot_id, asset=relative)
+
+    def set_generator(self, shot_id: str, **fields: Any) -> Storyboard:
+        _, doc = self.load()
+        shot = self._shots(doc)[self._index(doc, shot_id)]
+        generator = shot.setdefault("generator", CommentedMap())
+        for key, value in fields.items():
+            generator[key] = value
+        return self._commit(doc)
+
+    def set_top(self, key: str, value: Any, merge: bool = True) -> Storyboard:
+        """Set a top-level key; mappings (voice, music, format, subtitles) are merged."""
+        _, doc = self.load()
+        if merge and isinstance(value, dict) and isinstance(doc.get(key), dict):
+            for sub_key, sub_value in value.items():
+                doc[key][sub_key] = sub_value
+        else:
+            doc[key] = value
+        return self._commit(doc)
+
+    def add_shot(self, narration: str, visual: str, after: str | None = None,
+                 shot_id: str | None = None, **fields: Any) -> tuple[Storyboard, str]:
+        """Insert a shot after `after` (or at the end); returns the new shot's id."""
+        _, doc = self.load()
+        new_id = self._free_id(doc, shot_id or (visual or narration).split(",")[0][:30].lower())
+        shot = CommentedMap(id=new_id, narration=narration, visual=visual)
+        shot.update({k: v for k, v in fields.items() if v is not None})
+        position = self._index(doc, after) + 1 if after else len(self._shots(doc))
+        self._shots(doc).insert(position, shot)
+        return self._commit(doc), new_id
+
+    def remove_shot(self, shot_id: str) -> Storyboard:
+        _, doc = self.load()
+        if len(self._shots(doc)) == 1:
+            raise EditError("cannot remove the only shot; a storyboard needs at least one")
+        del self._shots(doc)[self._index(doc, shot_id)]
+        return self._commit(doc)
+
+    def move_shot(self, shot_id: str, position: int) -> Storyboard:
+        """Move a shot to `position` (1 = first)."""
+        _, doc = self.load()
+        shots = self._shots(doc)
+        if not 1 <= position <= len(shots):
+            raise EditError(f"position must be between 1 and {len(shots)}")
+        shot = shots.pop(self._index(doc, shot_id))
+        shots.insert(position - 1, shot)
+        return self._commit(doc)
+
+    def split_shot(self, shot_id: str, first_narration: str | None = None,
+                   second_narration: str | None = None) -> tuple[Storyboard, list[str]]:
+        """Split a shot in two (at the sentence nearest the middle, unless the two
+        narrations are given); ids become ID-a and ID-b."""
+        _, doc = self.load()
+        index = self._index(doc, shot_id)
+        shot = self._shots(doc)[index]
+        narration = str(shot.get("narration", ""))
+        if first_narration is None or second_narration is None:
+            first_narration, second_narration = _halves(narration)
+        if not first_narration.strip() or not second_narration.strip():
+            raise EditError(f"shot {shot_id!r} has too little narration to split")
+        second = CommentedMap((k, v) for k, v in shot.items())
+        second["id"] = self._free_id(doc, f"{shot_id}-b")
+        second["narration"] = second_narration.strip()
+        shot["id"] = self._free_id(doc, f"{shot_id}-a")
+        shot["narration"] = first_narration.strip()
+        self._shots(doc).insert(index + 1, second)
+        return self._commit(doc), [shot["id"], second["id"]]
+
+    def merge_shots(self, first_id: str, second_id: str) -> Storyboard:
+        """Join two neighbouring shots: narrations concatenated, the first shot's look kept."""
+        _, doc = self.load()
+        first, second = self._index(doc, first_id), self._index(doc, second_id)
+        if second != first + 1:
+            raise EditError(f"{second_id!r} must directly follow {first_id!r} to merge")
+        shots = self._shots(doc)
+        joined = f"{shots[first].get('narration', '')} {shots[second].get('narration', '')}"
+        shots[first]["narration"] = joined.strip()
+        if "duration" in shots[first] and shots[first]["duration"] != "auto":
+            shots[first]["duration"] = "auto"
+        del shots[second]
+        return self._commit(doc)
+
+
+def _halves(narration: str) -> tuple[str, str]:
+    sentences = re.split(r"(?<=[.!?。！？])\s*", narration.strip())
+    sentences = [s for s in sentences if s]
+    if len(sentences) < 2:
+        words = narration.split()
+        middle = len(words) // 2
+        return " ".join(words[:middle]), " ".join(words[middle:])
+    total, running, cut = sum(len(s) for s in sentences), 0, 1
+    for i, sentence in enumerate(sentences[:-1], start=1):
+        running += len(sentence)
+        if running >= total / 2:
+            cut = i
+            break
+        cut = i
+    return " ".join(sentences[:cut]), " ".join(sentences[cut:])

@@ -1,0 +1,37 @@
+"""Wire the studio agent to a project: its storyboard editor and the studio's own render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+
+from storyreel.agent.chat import StudioChat
+from storyreel.agent.studio_tools import make_studio_tools
+from storyreel.storyboards.edits import StoryboardEditor
+
+from .project import Project
+from .render import render
+
+
+def editor_for(project: Project) -> StoryboardEditor:
+    """Edits keep the previous version in .storyreel/history/ for undo."""
+    return StoryboardEditor(project.storyboard_path, backup_dir=project.history_dir)
+
+
+def render_for(project: Project):
+    def run(shot_id: str | None = None) -> str:
+        result = render(project.storyboard_path)
+        redone = ", ".join(f"{stage} {n}" for stage, n in result.redone.items()) or "nothing"
+        focus = f" (shot {shot_id} included)" if shot_id else ""
+        return (f"rendered {result.video} ({result.duration:.1f} s){focus}; redone: {redone}")
+    return run
+
+
+def open_chat(project_dir: Path, model: BaseChatModel) -> StudioChat:
+    project = Project.for_storyboard(Path(project_dir) / "storyboard.yaml")
+    if not project.storyboard_path.exists():
+        raise FileNotFoundError(f"{project.storyboard_path} not found; create the project with "
+                                "`storyreel new DIR --brief \"...\"` first")
+    tools = make_studio_tools(editor_for(project), render_for(project))
+    return StudioChat(model, tools, project.state_dir)

@@ -1,0 +1,217 @@
+"""Planner, repair loop, offline planner and every studio tool, with a scripted fake model.
+Assertions are on the storyboard file the tools wrote, not on prompt wording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fake_chat import FakeToolCallingModel, call
+from langchain_core.messages import AIMessage
+from plans import plan
+from typer.testing import CliRunner
+
+from storyreel.agent.chat import StudioChat
+from storyreel.agent.offline import storyboard_from_script
+from storyreel.agent.pacing import target_seconds
+from storyreel.agent.planner import PlanningFailed, plan_storyboard
+from storyreel.agent.studio_tools import make_studio_tools
+from storyreel.storyboards import Storyboard, load_storyboard
+from storyreel.studio.chat import editor_for, open_chat
+
+
+def test_brief_becomes_a_valid_storyboard_of_the_asked_length():
+    model = FakeToolCallingModel(structured=[plan(shots=10)])
+    data = plan_storyboard("a 75-second explainer on coffee, vertical for phones", model)
+    board = Storyboard.model_validate(data)
+    assert board.format.aspect == "9:16" and len(board.shots) == 10
+    assert board.voice.voice == "en_US-joe-medium"
+
+
+def test_garbage_and_too_short_plans_are_repaired():
+    model = FakeToolCallingModel(structured=["{not json at all", plan(shots=1),
+                                             plan(shots=10)])
+    progress: list[str] = []
+    data = plan_storyboard("a 75-second video about coffee", model, on_progress=progress.append)
+    assert len(data["shots"]) == 10
+    repair_prompts = [m[-1].content for m in model.seen[1:]]
+    assert "did not match the storyboard schema" in repair_prompts[0]
+    assert "75 s were asked" in repair_prompts[1]  # the problem goes back as data
+    assert sum("repairing" in line for line in progress) == 2
+
+
+def test_planner_gives_up_without_returning_an_invalid_storyboard():
+    model = FakeToolCallingModel(structured=[plan(shots=1)] * 3)
+    with pytest.raises(PlanningFailed, match="narration lasts about"):
+        plan_storyboard("a 60 second video", model)
+
+
+def test_new_with_brief_writes_nothing_when_planning_fails(tmp_path: Path, monkeypatch):
+    from storyreel.studio import planning
+    from storyreel.studio.cli import app
+
+    monkeypatch.setattr(planning, "make_chat_model",
+                        lambda spec: FakeToolCallingModel(structured=["garbage"] * 3))
+    result = CliRunner().invoke(app, ["new", str(tmp_path / "film"), "--brief", "coffee"])
+    assert result.exit_code == 1 and "did not produce a valid storyboard" in result.output
+    assert not (tmp_path / "film" / "storyboard.yaml").exists()
+
+
+def test_new_with_brief_writes_the_planned_storyboard(tmp_path: Path, monkeypatch):
+    from storyreel.studio import planning
+    from storyreel.studio.cli import app
+
+    monkeypatch.setattr(planning, "make_chat_model",
+                        lambda spec: FakeToolCallingModel(structured=[plan(shots=8)]))
+    result = CliRunner().invoke(app, ["new", str(tmp_path / "film"), "--brief", "coffee"])
+    assert result.exit_code == 0, result.output
+    board, _ = load_storyboard(tmp_path / "film" / "storyboard.yaml")
+    assert len(board.shots) == 8
+    assert '"9:16"' in (tmp_path / "film" / "storyboard.yaml").read_text()
+
+
+def test_target_length_is_read_from_the_brief():
+    assert target_seconds("a 75-second explainer") == 75
+    assert target_seconds("two minutes? make it 2 minutes") == 120
+    assert target_seconds("一个90秒的视频") == 90
+    assert target_seconds("a video about tea") == 60
+
+
+def test_markdown_script_without_any_llm():
+    data = storyboard_from_script("# Tea\n\n## Origins\n\nTea began in China. It was medicine."
+                                  "\n\n## Trade\n\nShips carried it west.\n")
+    board = Storyboard.model_validate(data)
+    assert board.title == "Tea" and [s.title for s in board.shots] == ["Origins", "Trade"]
+    assert board.shots[1].narration == "Ships carried it west."
+
+
+def test_long_paragraphs_become_several_shots():
+    paragraph = " ".join(f"Sentence number {i} tells a small part of the story." for i in range(12))
+    board = Storyboard.model_validate(storyboard_from_script(paragraph))
+    assert len(board.shots) >= 3
+    assert all(len(s.narration.split()) <= 45 for s in board.shots)
+
+
+def test_chinese_script_gives_a_chinese_storyboard():
+    text = ("咖啡起源于埃塞俄比亚的高原。传说一位牧羊人发现他的山羊吃了红色的果子后跳起舞来。"
+            "\n\n后来，咖啡传到了也门。")
+    board = Storyboard.model_validate(storyboard_from_script(text))
+    assert board.language == "zh" and board.subtitles.max_chars <= 20
+    assert board.voice.engine == "coqui"  # the bundled Piper voice speaks English only
+    assert " " not in board.shots[0].narration
+
+
+def run_tools(project, *calls, reply="Done.") -> list[str]:
+    """Drive the real agent graph: one scripted turn per call list, then a reply."""
+    model = FakeToolCallingModel(replies=[AIMessage("", tool_calls=list(c)) for c in calls] +
+                                 [AIMessage(reply)])
+    chat = StudioChat(model, make_studio_tools(editor_for(project)), project.state_dir)
+    try:
+        return [event.text for event in chat.send("please edit") if event.kind == "action"]
+    finally:
+        chat.close()
+
+
+def test_tools_edit_the_real_file_and_keep_comments(short_project):
+    events = run_tools(short_project,
+                       [call("set_narration", shot_id="cup", narration="Boiling water, then wait.")],
+                       [call("split_shot", shot_id="leaves",
+                             first_narration="Tea begins as a leaf.",
+                             second_narration="Picked by hand.")],
+                       [call("move_shot", shot_id="calm", position=1)],
+                       [call("set_style", style="ink wash painting")],
+                       [call("set_aspect", aspect="9:16")],
+                       [call("set_seed", shot_id="cup", seed=99)],
+                       [call("set_shot_options", shot_id="cup", camera="tilt-up",
+                             transition="slide-left")])
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert [s.id for s in board.shots] == ["calm", "leaves-a", "leaves-b", "cup"]
+    cup = board.shot("cup")
+    assert cup.narration == "Boiling water, then wait." and cup.generator.seed == 99
+    assert (cup.camera, cup.transition) == ("tilt-up", "slide-left")
+    assert board.style == "ink wash painting" and board.format.aspect == "9:16"
+    text = short_project.storyboard_path.read_text()
+    assert text.startswith("# A three-shot")  # the user's comment survives every edit
+    assert any("split shot leaves into leaves-a, leaves-b" in e for e in events)
+    assert len(list(short_project.history_dir.iterdir())) == 7  # each edit kept the old file
+
+
+def test_add_remove_merge_and_voice(short_project):
+    run_tools(short_project,
+              [call("add_shot", narration="And the day begins.", visual="sunrise over hills",
+                    after_shot_id="calm")],
+              [call("merge_shots", first_shot_id="leaves", second_shot_id="cup")],
+              [call("remove_shot", shot_id="calm")],
+              [call("set_voice", rate=1.2)],
+              [call("set_music", gain_db=-24, duck=False)])
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert [s.id for s in board.shots] == ["leaves", "sunrise-over-hills"]
+    assert "Hot water" in board.shots[0].narration and board.voice.rate == 1.2
+    assert (board.music.gain_db, board.music.duck) == (-24, False)
+
+
+def test_bad_tool_arguments_are_reported_and_the_file_stays_valid(short_project):
+    before = short_project.storyboard_path.read_text()
+    events = run_tools(short_project,
+                       [call("set_narration", shot_id="nope", narration="x")],
+                       [call("set_shot_options", shot_id="cup", duration_seconds=-3)],
+                       [call("move_shot", shot_id="cup", position=9)],
+                       [call("remove_shot", shot_id="ghost")])
+    assert "no shot with id 'nope'" in events[0]
+    assert all(e.split(": ", 1)[1].startswith("error") for e in events[2:4])
+    load_storyboard(short_project.storyboard_path)  # still valid
+    assert short_project.storyboard_path.read_text().count("shots:") == before.count("shots:")
+
+
+def test_no_file_access_outside_the_project(short_project, tmp_path: Path):
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(b"x")
+    events = run_tools(short_project,
+                       [call("use_asset", shot_id="cup", path="../../etc/passwd")],
+                       [call("use_asset", shot_id="cup", path=str(secret))],
+                       [call("set_music", source="/etc/hostname")],
+                       [call("set_voice", engine="coqui", speaker_wav="~/.ssh/id_rsa")])
+    assert all("error" in e for e in events)
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.shot("cup").asset is None and board.music.source == "auto"
+
+
+def test_use_a_project_photo_for_a_shot(short_project):
+    (short_project.root / "assets" / "kaldi.jpg").write_bytes(b"jpeg")
+    events = run_tools(short_project, [call("list_assets")],
+                       [call("use_asset", shot_id="cup", path="assets/kaldi.jpg")])
+    assert "assets/kaldi.jpg" in events[0]
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.shot("cup").asset == "assets/kaldi.jpg"
+
+
+def test_conversation_resumes_in_a_later_session(short_project):
+    first = FakeToolCallingModel(replies=[AIMessage("Hello! What shall we make?")])
+    session = open_chat(short_project.root, first)
+    list(session.send("hi, I want a tea video"))
+    session.close()
+    later = open_chat(short_project.root, FakeToolCallingModel(replies=[AIMessage("Yes.")]))
+    history = later.history()
+    later.close()
+    assert ("user", "hi, I want a tea video") in history
+    assert ("assistant", "Hello! What shall we make?") in history
+
+
+def test_render_tool_renders_the_project(short_project):
+    model = FakeToolCallingModel(replies=[AIMessage("", tool_calls=[call("render_video")]),
+                                          AIMessage("Rendered.")])
+    session = open_chat(short_project.root, model)
+    events = [e.text for e in session.send("render it")]
+    session.close()
+    assert "rendered" in events[0] and (short_project.out_dir / "final.mp4").exists()
+    assert events[-1] == "Rendered."
+
+
+def test_chat_without_a_model_explains_how_to_configure(short_project, monkeypatch):
+    from storyreel.studio.cli import app
+
+    monkeypatch.delenv("STORYREEL_MODEL", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(short_project.root / "no-config"))
+    result = CliRunner().invoke(app, ["chat", str(short_project.root)], input="")
+    assert result.exit_code == 1 and "STORYREEL_MODEL" in result.output
+    assert "Traceback" not in result.output

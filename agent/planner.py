@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated
 
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
@@ -123,11 +124,15 @@ def plan_storyboard(brief: str, model: BaseChatModel, *, seconds: float | None =
     for attempt in range(1, max_attempts + 1):
         if on_progress:
             on_progress(f"planning, attempt {attempt}/{max_attempts}")
-        result = structured.invoke(messages)
+        try:
+            result = structured.invoke(messages)
+        except (ValidationError, OutputParserException, ValueError) as error:
+            # Some clients (OpenAI's json_schema parsing) raise instead of reporting.
+            result = {"raw": None, "parsed": None, "parsing_error": error}
         plan = result.get("parsed") if isinstance(result, dict) else None
         if plan is None:
             error = result.get("parsing_error") if isinstance(result, dict) else result
-            problems = [f"the answer did not match the storyboard schema: {error}"]
+            problems = [f"the answer did not match the storyboard schema: {_short(error)}"]
         else:
             problems = check_plan(plan, seconds)
             if not problems:
@@ -139,6 +144,10 @@ def plan_storyboard(brief: str, model: BaseChatModel, *, seconds: float | None =
             f"Your previous answer was:\n{previous}\n\nIt has these problems:\n- " +
             "\n- ".join(problems) + "\nAnswer again with the complete, corrected storyboard."))
     raise PlanningFailed(problems)
+
+
+def _short(error: object) -> str:
+    return re.sub(r"\s+", " ", str(error))[:600]
 
 
 def _raw_text(result: object) -> str:

@@ -31,8 +31,10 @@ def _apply(edit: Callable[[], object], done: str) -> str:
     return _safely(run)
 
 
-def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None) -> list[BaseTool]:
-    """Tools that edit `editor`'s storyboard (and render it, when `render` is given)."""
+def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
+                      status: Callable[[], str] | None = None) -> list[BaseTool]:
+    """Tools that edit `editor`'s storyboard, and render it and report on the project when
+    the studio provides `render` and `status`."""
 
     @tool
     def show_storyboard() -> str:
@@ -191,6 +193,14 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None) 
             return _safely(lambda: render(shot_id))
 
         tools.append(render_video)
+    if status is not None:
+        @tool
+        def project_status() -> str:
+            """Report the project: the last rendered file, its length, and whether the
+            storyboard changed since (then a render is needed)."""
+            return _safely(status)
+
+        tools.append(project_status)
     return tools
 
 

@@ -7,7 +7,9 @@ agent's tools, the CLI and the TUI all edit through this class.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,21 @@ class EditError(ValueError):
     """An edit that cannot be made; the message says why, for a person or a model."""
 
 
+def _serialised(method):
+    """One edit at a time: an agent may run several tool calls at once, and each edit is a
+    read-modify-write of the same file."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class StoryboardEditor:
     def __init__(self, path: Path | str, backup_dir: Path | None = None):
         self.path = Path(path)
         self.backup_dir = backup_dir
+        self._lock = threading.RLock()
 
     def load(self) -> tuple[Storyboard, CommentedMap]:
         return load_storyboard(self.path)
@@ -56,6 +69,7 @@ class StoryboardEditor:
             candidate, n = f"{base}-{n}", n + 1
         return candidate
 
+    @_serialised
     def set_fields(self, shot_id: str, **fields: Any) -> Storyboard:
         """Set fields of one shot (narration, visual, title, camera, transition, duration,
         asset); None removes a field. Generator fields go through `set_generator`."""
@@ -68,6 +82,7 @@ class StoryboardEditor:
                 shot[key] = value
         return self._commit(doc)
 
+    @_serialised
     def set_asset(self, shot_id: str, relative: str | None) -> Storyboard:
         """Use a file inside the project (the storyboard's folder) for a shot; None clears."""
         if relative is not None:
@@ -81,6 +96,7 @@ class StoryboardEditor:
             relative = target.relative_to(root).as_posix()
         return self.set_fields(shot_id, asset=relative)
 
+    @_serialised
     def set_generator(self, shot_id: str, **fields: Any) -> Storyboard:
         _, doc = self.load()
         shot = self._shots(doc)[self._index(doc, shot_id)]
@@ -89,6 +105,7 @@ class StoryboardEditor:
             generator[key] = value
         return self._commit(doc)
 
+    @_serialised
     def set_top(self, key: str, value: Any, merge: bool = True) -> Storyboard:
         """Set a top-level key; mappings (voice, music, format, subtitles) are merged."""
         _, doc = self.load()
@@ -99,6 +116,7 @@ class StoryboardEditor:
             doc[key] = value
         return self._commit(doc)
 
+    @_serialised
     def add_shot(self, narration: str, visual: str, after: str | None = None,
                  shot_id: str | None = None, **fields: Any) -> tuple[Storyboard, str]:
         """Insert a shot after `after` (or at the end); returns the new shot's id."""
@@ -110,6 +128,7 @@ class StoryboardEditor:
         self._shots(doc).insert(position, shot)
         return self._commit(doc), new_id
 
+    @_serialised
     def remove_shot(self, shot_id: str) -> Storyboard:
         _, doc = self.load()
         if len(self._shots(doc)) == 1:
@@ -117,6 +136,7 @@ class StoryboardEditor:
         del self._shots(doc)[self._index(doc, shot_id)]
         return self._commit(doc)
 
+    @_serialised
     def move_shot(self, shot_id: str, position: int) -> Storyboard:
         """Move a shot to `position` (1 = first)."""
         _, doc = self.load()
@@ -127,6 +147,7 @@ class StoryboardEditor:
         shots.insert(position - 1, shot)
         return self._commit(doc)
 
+    @_serialised
     def split_shot(self, shot_id: str, first_narration: str | None = None,
                    second_narration: str | None = None) -> tuple[Storyboard, list[str]]:
         """Split a shot in two (at the sentence nearest the middle, unless the two
@@ -147,6 +168,7 @@ class StoryboardEditor:
         self._shots(doc).insert(index + 1, second)
         return self._commit(doc), [shot["id"], second["id"]]
 
+    @_serialised
     def merge_shots(self, first_id: str, second_id: str) -> Storyboard:
         """Join two neighbouring shots: narrations concatenated, the first shot's look kept."""
         _, doc = self.load()

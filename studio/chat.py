@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -28,10 +29,27 @@ def render_for(project: Project):
     return run
 
 
+def status_for(project: Project):
+    def report() -> str:
+        manifest = project.state_dir / "last_render.json"
+        if not manifest.exists():
+            return "not rendered yet"
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        video = Path(data["output"])
+        if not video.exists():
+            return f"the last render's file {video} is gone; render again"
+        stale = project.storyboard_path.stat().st_mtime > video.stat().st_mtime
+        length = sum(s["frames"] for s in data["shots"]) / data["fps"]
+        return (f"last render: {video} ({len(data['shots'])} shots, about {length:.0f} s of "
+                f"shots). " + ("The storyboard changed since: render to update it." if stale
+                               else "It is up to date with the storyboard."))
+    return report
+
+
 def open_chat(project_dir: Path, model: BaseChatModel) -> StudioChat:
     project = Project.for_storyboard(Path(project_dir) / "storyboard.yaml")
     if not project.storyboard_path.exists():
         raise FileNotFoundError(f"{project.storyboard_path} not found; create the project with "
                                 "`storyreel new DIR --brief \"...\"` first")
-    tools = make_studio_tools(editor_for(project), render_for(project))
+    tools = make_studio_tools(editor_for(project), render_for(project), status_for(project))
     return StudioChat(model, tools, project.state_dir)

@@ -205,6 +205,11 @@ def test_render_tool_renders_the_project(short_project):
     session.close()
     assert "rendered" in events[0] and (short_project.out_dir / "final.mp4").exists()
     assert events[-1] == "Rendered."
+    status = open_chat(short_project.root, FakeToolCallingModel(
+        replies=[AIMessage("", tool_calls=[call("project_status")]), AIMessage("ok")]))
+    report = [e.text for e in status.send("status?") if e.kind == "action"]
+    status.close()
+    assert "final.mp4" in report[0] and "up to date" in report[0]
 
 
 def test_chat_without_a_model_explains_how_to_configure(short_project, monkeypatch):
@@ -215,3 +220,23 @@ def test_chat_without_a_model_explains_how_to_configure(short_project, monkeypat
     result = CliRunner().invoke(app, ["chat", str(short_project.root)], input="")
     assert result.exit_code == 1 and "STORYREEL_MODEL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_chinese_brief_gives_a_chinese_storyboard():
+    zh = plan(shots=8)
+    zh["language"] = "zh"
+    for shot in zh["shots"]:
+        shot["narration"] = "咖啡起源于埃塞俄比亚的高原，一位牧羊人发现他的山羊吃了红色的果子后整夜跳舞。"
+    data = plan_storyboard("做一个一分钟的咖啡历史视频", FakeToolCallingModel(structured=[zh]))
+    board = Storyboard.model_validate(data)
+    assert board.language == "zh" and board.subtitles.max_chars == 16
+    assert board.voice.engine == "coqui"
+
+
+def test_an_empty_shot_list_is_sent_back_for_repair():
+    empty = plan(shots=10)
+    empty["shots"] = []
+    model = FakeToolCallingModel(structured=[empty, plan(shots=10)])
+    data = plan_storyboard("a 75 second video", model)
+    assert len(data["shots"]) == 10
+    assert "shots" in model.seen[1][-1].content

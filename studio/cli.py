@@ -19,8 +19,10 @@ from storyreel.tools.ffmpeg import FFmpegError
 
 from .progress import RichProgress
 
-app = typer.Typer(help="storyreel: storyboard YAML to a narrated, subtitled video, offline.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(help="storyreel: storyboard YAML to a narrated, subtitled video, offline. "
+                  "Run with no command inside a project folder to open the studio.",
+                  add_completion=False, pretty_exceptions_enable=False,
+                  invoke_without_command=True)
 err = Console(stderr=True)
 out = Console()
 
@@ -59,6 +61,29 @@ def _user_errors(call):
         _fail(f"{error}")
     except KeyboardInterrupt:
         _fail("interrupted; run the same command again to resume (finished work is cached)", 130)
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """Open the studio when run bare inside a project; otherwise show help."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if (Path.cwd() / "storyboard.yaml").exists():
+        tui(Path.cwd())
+        return
+    out.print(ctx.get_help())
+
+
+@app.command()
+def tui(directory: Annotated[Path, typer.Argument(help="Project folder (created from a brief "
+                                                  "if it has no storyboard)")] = Path("."),
+        model: Annotated[str | None, typer.Option(help="LLM for chat and planning (default: "
+                                                  "STORYREEL_MODEL)")] = None) -> None:
+    """Open the studio: shots and review, storyboard editor, chat, render."""
+    from storyreel.agent.llm import make_chat_model
+    from storyreel.tui.app import StoryreelApp
+
+    StoryreelApp(directory, lambda: make_chat_model(model)).run()
 
 
 @app.command()

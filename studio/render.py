@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,10 @@ from .timeline import LEAD_SECONDS, Placement, place, shot_frames
 
 BODY_SPLIT_SECONDS = 4
 MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+
+
+class RenderCancelled(Exception):
+    """The render was cancelled; everything finished so far stays cached."""
 
 
 class RenderError(RuntimeError):
@@ -109,7 +114,8 @@ class Renderer:
     """Renders one storyboard file into an MP4 plus SRT, WebVTT and ASS beside it."""
 
     def __init__(self, storyboard_path: Path | str, output: Path | str | None = None,
-                 events: EventSink = ignore, workers: int = 2):
+                 events: EventSink = ignore, workers: int = 2,
+                 cancel: threading.Event | None = None):
         self.project = Project.for_storyboard(storyboard_path)
         self.storyboard, _ = load_storyboard(self.project.storyboard_path)
         self.output = Path(output).resolve() if output else \
@@ -119,8 +125,11 @@ class Renderer:
         self.cache = Cache(self.project.cache_dir)
         self.redone: dict[str, int] = {}
         self.failures: dict[str, str] = {}
+        self.cancel = cancel
 
     def _emit(self, kind: str, stage: Stage | None = None, **fields) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise RenderCancelled("render cancelled; run it again to resume")
         self.events(Event(kind=kind, stage=stage, **fields))
 
     def _produce(self, stage: Stage, shot: str, key: str, suffix: str,
@@ -375,6 +384,8 @@ class Renderer:
 
 
 def render(storyboard_path: Path | str, output: Path | str | None = None,
-           events: EventSink = ignore, workers: int = 2) -> RenderResult:
-    """Render `storyboard_path` to `output` (default: PROJECT/out/final.mp4)."""
-    return Renderer(storyboard_path, output, events, workers).run()
+           events: EventSink = ignore, workers: int = 2,
+           cancel: threading.Event | None = None) -> RenderResult:
+    """Render `storyboard_path` to `output` (default: PROJECT/out/final.mp4); setting
+    `cancel` stops it at the next step, leaving a project that resumes."""
+    return Renderer(storyboard_path, output, events, workers, cancel).run()

@@ -1,0 +1,91 @@
+"""What the review screens show about each shot: timing, take, status, keyframe, cues."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysubs2
+
+from storyreel.storyboards import Storyboard
+from storyreel.tools.probe import probe
+from storyreel.tools.video import extract_frame
+
+from .project import Project
+from .render import shot_seed
+
+
+@dataclass(frozen=True)
+class ShotReview:
+    id: str
+    narration: str
+    generator: str
+    take: int  # the seed: a new seed is a new take
+    duration: float | None  # seconds, from the last render
+    start: float | None  # narration start in the video
+    clip: Path | None
+    status: str  # "rendered", "changed" or "not rendered"
+    approved: bool
+
+
+def approvals_path(project: Project) -> Path:
+    return project.state_dir / "approvals.json"
+
+
+def approved_takes(project: Project) -> dict[str, int]:
+    path = approvals_path(project)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def approve(project: Project, shot_id: str, take: int) -> None:
+    """Approvals are unauthored state: kept in .storyreel/, never in the storyboard."""
+    takes = approved_takes(project) | {shot_id: take}
+    project.state_dir.mkdir(parents=True, exist_ok=True)
+    approvals_path(project).write_text(json.dumps(takes, indent=2), encoding="utf-8")
+
+
+def reviews(project: Project, board: Storyboard) -> list[ShotReview]:
+    manifest_path = project.state_dir / "last_render.json"
+    rendered = {}
+    stale = True
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        rendered = {s["id"]: (s, manifest["fps"]) for s in manifest["shots"]}
+        output = Path(manifest["output"])
+        stale = not output.exists() or \
+            project.storyboard_path.stat().st_mtime > output.stat().st_mtime
+    takes = approved_takes(project)
+    out = []
+    for shot in board.shots:
+        seed = shot_seed(shot)
+        info = rendered.get(shot.id)
+        clip = Path(info[0]["clip"]) if info and info[0].get("clip") else None
+        status = "not rendered" if info is None else ("changed" if stale else "rendered")
+        out.append(ShotReview(
+            id=shot.id, narration=shot.narration, generator=shot.generator.name, take=seed,
+            duration=info[0]["frames"] / info[1] if info else None,
+            start=info[0]["narration_start"] if info else None,
+            clip=clip if clip and clip.exists() else None, status=status,
+            approved=takes.get(shot.id) == seed))
+    return out
+
+
+def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:
+    """A PNG from the middle of a shot's clip, cached beside the cache."""
+    folder = project.state_dir / "thumbs"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{clip.stem}-{round(fraction * 100)}.png"
+    if not target.exists():
+        info = probe(clip)
+        extract_frame(clip, (info.video_duration or info.duration) * fraction, target)
+    return target
+
+
+def shot_cues(project: Project, review: ShotReview) -> list[str]:
+    """The subtitle lines shown during a shot, from the last render's SRT."""
+    srt = project.out_dir / "final.srt"
+    if review.start is None or review.duration is None or not srt.exists():
+        return []
+    begin, end = (review.start - 0.4) * 1000, (review.start - 0.4 + review.duration) * 1000
+    return [e.plaintext for e in pysubs2.load(str(srt)) if begin <= e.start < end]

@@ -1,0 +1,115 @@
+"""The studio app driven with Pilot: real project, CPU generator, scripted chat model."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from fake_chat import FakeToolCallingModel, call
+from langchain_core.messages import AIMessage
+from plans import plan
+from textual.widgets import TabbedContent
+
+from storyreel.storyboards import load_storyboard
+from storyreel.tui.app import StoryreelApp
+from storyreel.tui.screens.studio_screen import StudioScreen
+from storyreel.tui.widgets.render_panel import RenderPanel
+from storyreel.tui.widgets.shots_table import ShotsTable
+from storyreel.tui.widgets.storyboard_editor import StoryboardEditor
+
+
+def make_app(directory: Path, model: FakeToolCallingModel | None = None) -> StoryreelApp:
+    return StoryreelApp(directory, lambda: model or FakeToolCallingModel(), graphics=False)
+
+
+async def wait_for(pilot, condition, seconds: float = 120.0) -> None:
+    """Let workers run until `condition()` holds (renders take a few seconds on CPU)."""
+    for _ in range(int(seconds * 10)):
+        await pilot.pause(0.1)
+        if condition():
+            return
+    raise AssertionError("timed out waiting for the app")
+
+
+def status_of(app: StoryreelApp, shot_id: str) -> str:
+    table = app.screen.query_one(ShotsTable)
+    return str(table.get_cell(shot_id, "status"))
+
+
+async def test_create_from_a_brief(tmp_path: Path):
+    model = FakeToolCallingModel(structured=[plan(shots=8)])
+    app = make_app(tmp_path / "film", model)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.click("#brief")
+        await pilot.press(*"coffee, 75 seconds", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StudioScreen))
+        assert app.screen.query_one(ShotsTable).row_count == 8
+    board, _ = load_storyboard(tmp_path / "film" / "storyboard.yaml")
+    assert board.shots[0].id == "shot-1"
+
+
+async def test_edit_yaml_with_an_error_then_fix_it(short_project):
+    original = short_project.storyboard_path.read_text()
+    app = make_app(short_project.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        editor = app.screen.query_one(StoryboardEditor)
+        broken = original.replace("camera: push-in", "camera: sideways")
+        line = broken.splitlines().index("    camera: sideways") + 1
+        editor.text_area.load_text(broken)
+        await pilot.press("ctrl+s")
+        problems = str(editor.query_one("#problems").render())
+        assert "not saved" in problems and f":{line}:" in problems  # the line of the error
+        assert editor.text_area.cursor_location[0] == line - 1  # the cursor jumps there
+        assert short_project.storyboard_path.read_text() == original  # never overwritten
+        editor.text_area.load_text(original.replace("camera: push-in", "camera: pan-right"))
+        await pilot.press("ctrl+s")
+        assert "saved" in str(editor.query_one("#problems").render())
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.shots[0].camera == "pan-right"
+    assert len(list(short_project.history_dir.iterdir())) == 1
+
+
+async def test_render_then_regenerate_a_shot(short_project):
+    app = make_app(short_project.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert status_of(app, "cup") == "not rendered"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: status_of(app, "calm") == "rendered")
+        assert (short_project.out_dir / "final.mp4").exists()
+        assert "final.mp4" in str(app.screen.query_one(RenderPanel).query_one("#output").render())
+        take_before = str(app.screen.query_one(ShotsTable).get_cell("leaves", "take"))
+        await pilot.press("g")  # new take of the selected (first) shot
+        await pilot.pause(0.2)
+        assert status_of(app, "leaves") != "rendered"  # queued / rendering
+        await wait_for(pilot, lambda: status_of(app, "leaves") == "rendered")
+        assert str(app.screen.query_one(ShotsTable).get_cell("leaves", "take")) != take_before
+        await pilot.press("a")
+        await pilot.pause(0.1)
+        assert status_of(app, "leaves").endswith("✓")
+
+
+async def test_chat_edits_the_storyboard(short_project):
+    model = FakeToolCallingModel(replies=[
+        AIMessage("", tool_calls=[call("set_style", style="film noir")]),
+        AIMessage("The style is film noir now.")])
+    app = make_app(short_project.root, model)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        assert app.screen.query_one(TabbedContent).active == "chat"
+        await pilot.press(*"make it noir", "enter")
+        await wait_for(pilot, lambda: load_storyboard(short_project.storyboard_path)[0].style
+                       == "film noir", seconds=10)
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.parametrize(("key", "size"), [("f1", (80, 24)), ("f2", (80, 24)),
+                                           ("f3", (80, 24)), ("f4", (80, 24)),
+                                           ("f1", (160, 48))])
+def test_studio_screens_look_right(snap_compare, short_project, key, size):
+    assert snap_compare(make_app(short_project.root), terminal_size=size, press=[key])
+
+
+def test_brief_screen_looks_right(snap_compare, tmp_path: Path):
+    assert snap_compare(make_app(tmp_path / "new-film"), terminal_size=(80, 24))

@@ -1,0 +1,49 @@
+"""Render progress per stage, the log, and where the file went."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, ProgressBar, RichLog, Static
+
+from storyreel.studio.events import STAGES, Event
+from storyreel.studio.progress import LABELS
+
+
+class RenderPanel(Vertical):
+    DEFAULT_CSS = """
+    RenderPanel .stage { height: 1; }
+    RenderPanel .stage Label { width: 14; }
+    RenderPanel ProgressBar { width: 1fr; }
+    RenderPanel #output { height: auto; margin: 1 0; }
+    RenderPanel RichLog { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        for stage in STAGES:
+            with Horizontal(classes="stage"):
+                yield Label(LABELS[stage])
+                yield ProgressBar(total=1, id=f"bar-{stage}", show_eta=False)
+        yield Static("Press ctrl+r to render (only what changed is redone).", id="output")
+        yield RichLog(id="render-log", wrap=True, markup=True)
+
+    def start(self, shots: int) -> None:
+        for stage in STAGES:
+            total = 1 if stage in ("audio", "mux") else shots
+            self.query_one(f"#bar-{stage}", ProgressBar).update(total=total, progress=0)
+        self.query_one("#output", Static).update("rendering... (x to cancel)")
+
+    def handle(self, event: Event) -> None:
+        if event.kind == "plan" and event.stage:
+            self.query_one(f"#bar-{event.stage}", ProgressBar).update(total=event.total)
+        elif event.kind in ("done", "cached") and event.stage:
+            self.query_one(f"#bar-{event.stage}", ProgressBar).advance(1)
+        if event.kind in ("done", "failed", "warning") and event.stage not in (None, "segment"):
+            colour = {"done": "green", "failed": "red", "warning": "yellow"}[event.kind]
+            self.query_one(RichLog).write(f"[{colour}]{event.kind}[/] {event.stage or ''} "
+                                          f"{event.shot or ''} {event.message}")
+
+    def finish(self, video: str | None, error: str | None) -> None:
+        text = f"[green]rendered:[/] {video}" if video else f"[red]{error}[/]"
+        self.query_one("#output", Static).update(text)
+        self.query_one(RichLog).write(text)

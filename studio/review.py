@@ -9,6 +9,7 @@ from pathlib import Path
 import pysubs2
 
 from storyreel.storyboards import Storyboard
+from storyreel.storyboards.atomic import atomic_path
 from storyreel.tools.probe import probe
 from storyreel.tools.video import extract_frame
 
@@ -78,7 +79,8 @@ def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:
     target = folder / f"{clip.stem}-{round(fraction * 100)}.png"
     if not target.exists():
         info = probe(clip)
-        extract_frame(clip, (info.video_duration or info.duration) * fraction, target)
+        with atomic_path(target) as tmp:  # never show a half-written PNG
+            extract_frame(clip, (info.video_duration or info.duration) * fraction, tmp)
     return target
 
 

@@ -29,6 +29,7 @@ from storyreel.tools.tts import ResolvedVoice, resolve_voice, speak
 from .cache import Cache, Entry, content_key, file_fingerprint
 from .events import Event, EventSink, Stage, ignore
 from .project import Project, ProjectError
+from .takes import record_takes
 from .timeline import LEAD_SECONDS, Placement, place, shot_frames
 
 BODY_SPLIT_SECONDS = 4
@@ -381,6 +382,7 @@ class Renderer:
         }
         (self.project.state_dir / "last_render.json").write_text(json.dumps(manifest, indent=2),
                                                                  encoding="utf-8")
+        record_takes(self.project, {s.shot.id: (s.seed, s.clip.path) for s in states if s.clip})
 
 
 def render(storyboard_path: Path | str, output: Path | str | None = None,

@@ -88,6 +88,14 @@ async def test_render_then_regenerate_a_shot(short_project):
         await pilot.press("a")
         await pilot.pause(0.1)
         assert status_of(app, "leaves").endswith("✓")
+        # both takes are shown side by side, and t goes back to the first (from cache)
+        await wait_for(pilot, lambda: len(app.screen.query(".take")) == 2, seconds=20)
+        visual_clips = len(list((short_project.cache_dir / "visual").glob("*.mp4")))
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: status_of(app, "leaves") == "rendered")
+        assert str(app.screen.query_one(ShotsTable).get_cell("leaves", "take")) == take_before
+        assert len(list((short_project.cache_dir / "visual").glob("*.mp4"))) == visual_clips
 
 
 async def test_chat_edits_the_storyboard(short_project):

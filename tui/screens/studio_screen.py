@@ -19,6 +19,7 @@ from storyreel.studio.chat import editor_for, open_chat
 from storyreel.studio.project import Project
 from storyreel.studio.render import RenderCancelled, RenderError, render
 from storyreel.studio.review import approve, keyframe, reviews, shot_cues
+from storyreel.studio.takes import shot_takes
 
 from ..messages import RenderFinished, RenderProgress, StoryboardSaved
 from ..widgets.chat_panel import ChatPanel
@@ -97,13 +98,17 @@ class StudioScreen(Screen):
         panel.review = review
         panel.cues = tuple(shot_cues(self.project, review)) if review else ()
         panel.keyframe = None
+        panel.takes = ()
         if review and review.clip:
-            self.load_keyframe(review.clip)
+            self.load_keyframes(review.id, review.clip)
 
     @work(thread=True, exclusive=True, group="keyframe")
-    def load_keyframe(self, clip) -> None:
-        path = keyframe(self.project, clip)
-        self.app.call_from_thread(setattr, self.query_one(ReviewPanel), "keyframe", path)
+    def load_keyframes(self, shot_id: str, clip) -> None:
+        panel = self.query_one(ReviewPanel)
+        self.app.call_from_thread(setattr, panel, "keyframe", keyframe(self.project, clip))
+        frames = tuple((take, keyframe(self.project, path))
+                       for take, path in shot_takes(self.project, shot_id))
+        self.app.call_from_thread(setattr, panel, "takes", frames)
 
     def on_shots_pane_shot_action(self, message: ShotsPane.ShotAction) -> None:
         review = self.reviews.get(message.shot_id) if message.shot_id else None
@@ -123,6 +128,20 @@ class StudioScreen(Screen):
                 self.notify(str(error), severity="error")
                 return
             self.notify(f"new take {seed} for {review.id}; rendering")
+            self.live[review.id] = "queued"
+            self.refresh_shots()
+            self.action_render()
+        elif message.action == "previous_take":
+            history = [take for take, _ in shot_takes(self.project, review.id)]
+            earlier = [t for t in history if t != review.take]
+            if not earlier:
+                self.notify("no earlier take; press g for a new one", severity="warning")
+                return
+            # cycle backwards through the history, newest first
+            position = history.index(review.take) if review.take in history else len(history)
+            target = history[position - 1] if position > 0 else history[-1]
+            editor_for(self.project).set_generator(review.id, seed=target)
+            self.notify(f"back to take {target} of {review.id}; rendering (from cache)")
             self.live[review.id] = "queued"
             self.refresh_shots()
             self.action_render()

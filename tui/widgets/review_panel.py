@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 from textual_image.widget import HalfcellImage, Image
@@ -17,12 +17,17 @@ class ReviewPanel(Vertical):
     DEFAULT_CSS = """
     ReviewPanel { height: 1fr; }
     ReviewPanel #keyframe { height: 12; width: 1fr; }
+    ReviewPanel #takes { height: auto; }
+    ReviewPanel .take { width: 1fr; height: 6; }
+    ReviewPanel .take-label { width: 1fr; height: 1; content-align: center middle; }
     ReviewPanel #details { height: 1fr; }
     """
 
     review: reactive[ShotReview | None] = reactive(None)
     cues: reactive[tuple[str, ...]] = reactive(())
     keyframe: reactive[Path | None] = reactive(None)
+    # (take, keyframe) of the shot's earlier and current takes, shown side by side
+    takes: reactive[tuple[tuple[int, Path], ...]] = reactive(())
 
     def __init__(self, graphics: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -31,11 +36,27 @@ class ReviewPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield self.image_class(None, id="keyframe")
+        yield Grid(id="takes")
         with VerticalScroll(id="details"):
             yield Static("Select a shot.", id="text")
 
     def watch_keyframe(self, path: Path | None) -> None:
         self.query_one("#keyframe").image = str(path) if path else None
+
+    async def watch_takes(self, takes: tuple[tuple[int, Path], ...]) -> None:
+        grid = self.query_one("#takes", Grid)
+        await grid.remove_children()
+        if len(takes) < 2:
+            return
+        shown = takes[-3:]
+        grid.styles.grid_size_columns = len(shown)
+        current = self.review.take if self.review else None
+        cells = []
+        for take, frame in shown:
+            label = f"[b]{take}[/b]" if take == current else str(take)
+            cells.append(Vertical(self.image_class(str(frame), classes="take"),
+                                  Static(label, classes="take-label")))
+        await grid.mount_all(cells)
 
     def watch_review(self) -> None:
         self._refresh_text()

@@ -21,13 +21,14 @@ class ShotsPane(Horizontal):
     BINDINGS = [
         Binding("a", "approve", "Approve take"),
         Binding("g", "regenerate", "New take"),
+        Binding("t", "previous_take", "Earlier take"),
         Binding("p", "play_shot", "Play shot"),
         Binding("P", "play_video", "Play video"),
     ]
 
     @dataclass
     class ShotAction(Message):
-        action: str  # "approve", "regenerate", "play_shot", "play_video"
+        action: str  # "approve", "regenerate", "previous_take", "play_shot", "play_video"
         shot_id: str | None
 
     def __init__(self, graphics: bool = True, **kwargs) -> None:
@@ -49,6 +50,9 @@ class ShotsPane(Horizontal):
 
     def action_regenerate(self) -> None:
         self.post_message(self.ShotAction("regenerate", self._selected()))
+
+    def action_previous_take(self) -> None:
+        self.post_message(self.ShotAction("previous_take", self._selected()))
 
     def action_play_shot(self) -> None:
         self.post_message(self.ShotAction("play_shot", self._selected()))

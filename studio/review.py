@@ -84,10 +84,12 @@ def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:
     return target
 
 
-def shot_cues(project: Project, review: ShotReview) -> list[str]:
-    """The subtitle lines shown during a shot, from the last render's SRT."""
+def shot_cues(project: Project, review: ShotReview, until: float | None = None) -> list[str]:
+    """The subtitle lines of a shot's narration, from the last render's SRT; `until` is when
+    the next shot's narration starts (shots overlap during transitions)."""
     srt = project.out_dir / "final.srt"
     if review.start is None or review.duration is None or not srt.exists():
         return []
-    begin, end = (review.start - 0.4) * 1000, (review.start - 0.4 + review.duration) * 1000
+    begin = (review.start - 0.05) * 1000
+    end = (until - 0.05 if until is not None else review.start + review.duration) * 1000
     return [e.plaintext for e in pysubs2.load(str(srt)) if begin <= e.start < end]

@@ -96,7 +96,11 @@ class StudioScreen(Screen):
         review = self.reviews.get(message.shot_id)
         panel = self.query_one(ReviewPanel)
         panel.review = review
-        panel.cues = tuple(shot_cues(self.project, review)) if review else ()
+        ids = list(self.reviews)
+        following = ids[ids.index(message.shot_id) + 1] if review and \
+            ids.index(message.shot_id) + 1 < len(ids) else None
+        until = self.reviews[following].start if following else None
+        panel.cues = tuple(shot_cues(self.project, review, until)) if review else ()
         panel.keyframe = None
         panel.takes = ()
         if review and review.clip:

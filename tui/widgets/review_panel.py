@@ -16,11 +16,13 @@ from storyreel.studio.review import ShotReview
 class ReviewPanel(Vertical):
     DEFAULT_CSS = """
     ReviewPanel { height: 1fr; }
-    ReviewPanel #keyframe { height: 12; width: 1fr; }
-    ReviewPanel #takes { height: auto; }
+    ReviewPanel #keyframe { height: 2fr; max-height: 16; width: 1fr; }
+    ReviewPanel #takes { height: 7; grid-rows: 7; display: none; }
+    ReviewPanel #takes.shown { display: block; }
     ReviewPanel .take { width: 1fr; height: 6; }
+    ReviewPanel #takes Vertical { height: 7; }
     ReviewPanel .take-label { width: 1fr; height: 1; content-align: center middle; }
-    ReviewPanel #details { height: 1fr; }
+    ReviewPanel #details { height: 1fr; min-height: 5; }
     """
 
     review: reactive[ShotReview | None] = reactive(None)
@@ -46,6 +48,7 @@ class ReviewPanel(Vertical):
     async def watch_takes(self, takes: tuple[tuple[int, Path], ...]) -> None:
         grid = self.query_one("#takes", Grid)
         await grid.remove_children()
+        grid.set_class(len(takes) >= 2, "shown")
         if len(takes) < 2:
             return
         shown = takes[-3:]

@@ -15,8 +15,8 @@ from .shots_table import ShotsTable
 
 class ShotsPane(Horizontal):
     DEFAULT_CSS = """
-    ShotsPane ShotsTable { width: 3fr; min-width: 40; }
-    ShotsPane ReviewPanel { width: 2fr; min-width: 24; border-left: solid $primary; }
+    ShotsPane ShotsTable { width: 1fr; min-width: 44; }
+    ShotsPane ReviewPanel { width: 1fr; min-width: 28; border-left: solid $primary; }
     """
     BINDINGS = [
         Binding("a", "approve", "Approve take"),

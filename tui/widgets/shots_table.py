@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from storyreel.studio.review import ShotReview
 
-COLUMNS = ("shot", "dur", "starts", "generator", "take", "status")
+COLUMNS = ("shot", "dur", "at", "gen", "take", "status")
 
 
 class ShotsTable(DataTable):

@@ -28,6 +28,13 @@ class ClipRequest:
     image: Path | None = None
     video: Path | None = None
     model: str | None = None
+    negative_prompt: str = ""
+    steps: int | None = None
+    guidance: float | None = None
+    dtype: str = "auto"
+    offload: bool = False
+    compile: bool = False
+    generate_height: int | None = None  # diffusion: render at this height, then scale
 
     @property
     def duration(self) -> float:

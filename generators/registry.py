@@ -18,10 +18,13 @@ def names() -> list[str]:
     return sorted(_FACTORIES)
 
 
+DIFFUSION_PREFERENCE = ("ltx-video", "wan", "cogvideox")
+
+
 def resolve_name(name: str) -> str:
     """The concrete generator `name` stands for (`auto` becomes the best available)."""
     if name == "auto":
-        return "animatic"
+        return auto_choice()[0]
     if name not in _FACTORIES:
         raise GeneratorError(f"unknown generator {name!r}; available: {', '.join(names())}")
     return name
@@ -33,10 +36,45 @@ def get_generator(name: str) -> Generator:
     return _FACTORIES[resolve_name(name)]()
 
 
+@cache
+def auto_choice() -> tuple[str, str]:
+    """(generator, why): a diffusion backend when a CUDA GPU and its checkpoint are both on
+    this machine, else the CPU animatic."""
+    import importlib.util
+
+    if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:
+        return "animatic", "diffusion extra not installed"
+    import torch
+
+    if not torch.cuda.is_available():
+        return "animatic", "no CUDA GPU: auto uses the CPU animatic generator"
+    for name in DIFFUSION_PREFERENCE:
+        generator = _FACTORIES[name]
+        if checkpoint_on_disk(generator.default_model):
+            return name, f"GPU and {generator.default_model} found"
+    return "animatic", ("GPU found but no video checkpoint on disk: auto uses the animatic "
+                        "generator (storyreel models pull ltx-video)")
+
+
+def checkpoint_on_disk(model: str) -> bool:
+    from pathlib import Path
+
+    if (Path(model) / "model_index.json").exists():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model, "model_index.json"), str)
+
+
 def _register_builtin() -> None:
     from .animatic import AnimaticGenerator
+    from .cogvideox import CogVideoXGenerator
+    from .ltx_video import LTXVideoGenerator
+    from .wan import WanGenerator
 
     register("animatic", AnimaticGenerator)
+    for backend in (LTXVideoGenerator, WanGenerator, CogVideoXGenerator):
+        register(backend.name, backend)
 
 
 _register_builtin()

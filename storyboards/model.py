@@ -81,6 +81,21 @@ class GeneratorSpec(Strict):
     name: str = "auto"
     model: str | None = Field(None, description="Hub id or local folder (diffusion generators)")
     seed: int | None = None
+    steps: Annotated[int, Field(ge=1, le=200)] | None = None
+    guidance: Annotated[float, Field(ge=0, le=30)] | None = None
+    negative_prompt: str | None = None
+    dtype: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
+    offload: bool = Field(False, description="CPU offload: slower, for small GPUs")
+    compile: bool = Field(False, description="torch.compile the denoiser")
+    height: Annotated[int, Field(ge=16, le=2160)] | None = Field(
+        None, description="Generation height (diffusion); the clip is scaled to the video size")
+    reference_image: str | None = Field(
+        None, description="Image in the project that shots without an asset start from, so "
+        "characters and look stay alike (image-to-video backends)")
+
+    def merged(self, shot: GeneratorSpec) -> GeneratorSpec:
+        """This (project-level) spec with the fields a shot set explicitly on top."""
+        return self.model_copy(update=shot.model_dump(exclude_unset=True))
 
 
 class Shot(Strict):
@@ -127,6 +142,8 @@ class Storyboard(Strict):
     voice: Voice = Field(default_factory=Voice)
     music: Music = Field(default_factory=Music)
     subtitles: Subtitles = Field(default_factory=Subtitles)
+    generator: GeneratorSpec = Field(default_factory=GeneratorSpec,
+                                     description="Defaults for every shot's generator")
     shots: Annotated[list[Shot], Field(min_length=1)]
 
     @field_validator("shots")

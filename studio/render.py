@@ -102,7 +102,7 @@ def preflight(storyboard: Storyboard, project: Project, output: Path) -> Resolve
             if not (is_image(path) or path.suffix.lower() in MEDIA_SUFFIXES):
                 raise ProjectError(f"shot {shot.id!r}: asset {shot.asset!r} is neither an image "
                                    f"nor a video ({', '.join(sorted(MEDIA_SUFFIXES))})")
-        resolve_name(shot.generator.name)
+        resolve_name(storyboard.generator.merged(shot.generator).name)
     source = storyboard.music.source
     if source not in {"auto", "none"}:
         path = (project.root / source).resolve()
@@ -256,12 +256,21 @@ class Renderer:
             path = self.project.asset(shot.asset, shot.id)
             asset_id = file_fingerprint(path)
             image, footage = (path, None) if is_image(path) else (None, path)
+        spec = board.generator.merged(shot.generator)
+        if image is None and footage is None and spec.reference_image:
+            path = self.project.asset(spec.reference_image, shot.id)
+            asset_id, image = file_fingerprint(path), path
         prompt = shot.visual or shot.narration
+        generator = get_generator(spec.name)
+        if generator.name != "animatic" and board.style:
+            prompt = f"{board.style}, {prompt}"  # the style prefixes every diffusion prompt
         request = ClipRequest(prompt=prompt, width=width, height=height, fps=fps,
                               num_frames=state.frames, seed=state.seed, style=board.style,
                               title=shot.title or "", camera=shot.camera, image=image,
-                              video=footage, model=shot.generator.model)
-        generator = get_generator(shot.generator.name)
+                              video=footage, model=spec.model,
+                              negative_prompt=spec.negative_prompt or "", steps=spec.steps,
+                              guidance=spec.guidance, dtype=spec.dtype, offload=spec.offload,
+                              compile=spec.compile, generate_height=spec.height)
         key = content_key("visual", generator.name, request.__dict__ | {"image": None,
                                                                       "video": None}, asset_id)
 

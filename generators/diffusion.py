@@ -1,0 +1,277 @@
+"""What every diffusers video backend shares: loading once, device and dtype, memory switches,
+out-of-memory retry, extending a shot past one model clip, and fitting the result to the
+shot's exact frame count, frame rate and size.
+
+Each backend (ltx_video.py, wan.py, cogvideox.py) only says how to build its pipelines and
+how to call them, like diffusers' one-pipeline-per-file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from storyreel.tools.ffmpeg import ffmpeg_exe
+
+from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
+
+
+@dataclass(frozen=True)
+class ModelClip:
+    """What one model call can make: frame count rule, preferred size and frame rate."""
+
+    fps: int
+    max_frames: int
+    frame_step: int  # frame counts are frame_step * k + 1
+    size_multiple: int
+    default_height: int
+    default_width: int
+    default_steps: int
+    default_guidance: float
+
+    def frames_for(self, wanted: int) -> int:
+        """The nearest valid frame count at or above `wanted`, capped at max_frames."""
+        k = max(1, math.ceil((min(wanted, self.max_frames) - 1) / self.frame_step))
+        return min(self.max_frames, self.frame_step * k + 1)
+
+
+def torch_dtype(name: str, device: str):
+    import torch
+
+    if name == "auto":
+        if device != "cuda":
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[name]
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    import torch
+
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+class DiffusionGenerator(ABC):
+    """Text/image-to-video with a diffusers pipeline, built once per model and reused."""
+
+    name: str
+    default_model: str
+    clip: ModelClip
+
+    def __init__(self) -> None:
+        self._pipes: dict[tuple, Any] = {}
+        self._lock = threading.Lock()  # one GPU job at a time; pipelines are not re-entrant
+
+    # What each backend provides -----------------------------------------------------
+
+    @abstractmethod
+    def load(self, model: str, dtype: Any, local_only: bool) -> tuple[Any, Any | None]:
+        """Build (text-to-video pipeline, image-to-video pipeline or None) for `model`."""
+
+    def pipeline_arguments(self, pipe: Any) -> dict:
+        """Extra keyword arguments this backend's pipelines take."""
+        return {}
+
+    def call_pipeline(self, pipe: Any, *, prompt: str, negative_prompt: str, image: Any,
+                      height: int, width: int, num_frames: int, steps: int, guidance: float,
+                      generator: Any, callback: Any) -> np.ndarray:
+        """Run one pipeline call; frames as float32 (F, H, W, 3) in [0, 1]."""
+        extra = {"image": image} if image is not None else {}
+        result = pipe(prompt=prompt, negative_prompt=negative_prompt or None, height=height,
+                      width=width, num_frames=num_frames, num_inference_steps=steps,
+                      guidance_scale=guidance, generator=generator, output_type="np",
+                      callback_on_step_end=callback, **self.pipeline_arguments(pipe), **extra)
+        return np.asarray(result.frames[0], dtype=np.float32)
+
+    # The shared machinery -------------------------------------------------------------
+
+    @property
+    def text_to_video(self) -> bool:
+        return True
+
+    @property
+    def image_to_video(self) -> bool:
+        return True
+
+    def device(self) -> str:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def pipelines(self, request: ClipRequest) -> tuple[Any, Any | None]:
+        """The pipelines for the request's model, loaded once and kept."""
+        model = request.model or self.default_model
+        key = (model, request.dtype, request.offload, request.compile)
+        if key not in self._pipes:
+            device = self.device()
+            try:
+                text, image = self.load(model, torch_dtype(request.dtype, device),
+                                        local_only=True)
+            except (OSError, ValueError) as error:
+                raise GeneratorError(
+                    f"{self.name}: checkpoint {model!r} is not on this machine ({error}). "
+                    f"Download it once with `storyreel models pull {self.name}`, or set "
+                    "generator.model to a local folder saved with save_pretrained.") from None
+            for pipe in (p for p in (text, image) if p is not None):
+                self._prepare(pipe, device, request)
+            self._pipes[key] = (text, image)
+        return self._pipes[key]
+
+    @staticmethod
+    def _prepare(pipe: Any, device: str, request: ClipRequest) -> None:
+        if request.offload and device == "cuda":
+            pipe.enable_model_cpu_offload()
+        else:
+            pipe.to(device)
+        if hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling") and request.offload:
+            pipe.vae.enable_tiling()
+        if request.compile and device == "cuda":
+            import torch
+
+            pipe.transformer = torch.compile(pipe.transformer, mode="max-autotune")
+        pipe.set_progress_bar_config(disable=True)
+
+    def size_for(self, request: ClipRequest) -> tuple[int, int]:
+        """(height, width) with the shot's aspect, at the model's usual area (or the shot's
+        own, if smaller), rounded to what the model accepts."""
+        m = self.clip.size_multiple
+        area = min(self.clip.default_height * self.clip.default_width,
+                   request.width * request.height)
+        if request.generate_height:
+            area = request.generate_height ** 2 * request.width / request.height
+        height = math.sqrt(area * request.height / request.width)
+        width = height * request.width / request.height
+        return max(m, round(height / m) * m), max(m, round(width / m) * m)
+
+    def __call__(self, request: ClipRequest, output: Path,
+                 progress: ProgressCallback | None = None) -> ClipOutput:
+        """Make `request` into `output`: segments of at most one model clip, each continuing
+        from the previous segment's last frame (image-to-video) so the joins do not show,
+        then fitted to the exact frame count, frame rate and size of the shot."""
+        import torch
+
+        with self._lock:
+            text_pipe, image_pipe = self.pipelines(request)
+            height, width = self.size_for(request)
+            wanted = math.ceil(request.duration * self.clip.fps) + 1
+            segments: list[np.ndarray] = []
+            conditioning = _load_image(request.image, width, height) if request.image else None
+            made, index = 0, 0
+            while made < wanted:
+                remaining = wanted - made + (1 if segments else 0)
+                count = self.clip.frames_for(remaining)
+                pipe = image_pipe if conditioning is not None and image_pipe is not None \
+                    else text_pipe
+                if pipe is None:
+                    raise GeneratorError(f"{self.name}: this checkpoint needs a start image")
+                frames = self._run(pipe, request, conditioning if pipe is image_pipe else None,
+                                   height, width, count, request.seed + index, made, wanted,
+                                   progress)
+                if segments and pipe is image_pipe:
+                    frames = frames[1:]  # the first frame repeats the conditioning frame
+                segments.append(frames)
+                made += len(frames)
+                conditioning = Image.fromarray((frames[-1] * 255).round().astype(np.uint8))
+                index += 1
+            video = np.concatenate(segments)[:wanted]
+            if self.device() == "cuda":
+                torch.cuda.empty_cache()
+        write_fitted_clip(video, self.clip.fps, request, output)
+        if progress:
+            progress(1.0)
+        return ClipOutput(output, request.num_frames, request.fps, request.width, request.height,
+                          self.name)
+
+    def _run(self, pipe: Any, request: ClipRequest, image: Any, height: int, width: int,
+             count: int, seed: int, made: int, wanted: int,
+             progress: ProgressCallback | None) -> np.ndarray:
+        import torch
+
+        steps = request.steps or self.clip.default_steps
+        guidance = self.clip.default_guidance if request.guidance is None else request.guidance
+
+        def callback(_pipe, step, _timestep, kwargs):
+            if progress:
+                progress(min(0.99, (made + count * (step + 1) / steps) / wanted))
+            return kwargs
+
+        arguments = dict(prompt=request.prompt, negative_prompt=request.negative_prompt,
+                         image=image, height=height, width=width, num_frames=count, steps=steps,
+                         guidance=guidance, callback=callback)
+        for attempt in range(2):
+            generator = torch.Generator(device="cpu").manual_seed(seed)
+            try:
+                return self.call_pipeline(pipe, generator=generator, **arguments)
+            except (RuntimeError, MemoryError) as error:
+                if not is_out_of_memory(error) or attempt:
+                    if is_out_of_memory(error):
+                        raise GeneratorError(
+                            f"{self.name}: out of GPU memory even with CPU offload and VAE "
+                            "tiling; lower format.height or use a smaller model") from error
+                    raise
+                self._lower_memory(pipe)
+        raise AssertionError("unreachable")
+
+    def _lower_memory(self, pipe: Any) -> None:
+        """After an out-of-memory error: free the cache, offload to CPU, tile the VAE."""
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+            pipe.enable_model_cpu_offload()
+        if hasattr(pipe, "vae"):
+            for switch in ("enable_tiling", "enable_slicing"):
+                if hasattr(pipe.vae, switch):
+                    getattr(pipe.vae, switch)()
+
+
+def model_index_class(model: str, local_only: bool = True) -> str:
+    """The pipeline class a checkpoint was saved from (its model_index.json)."""
+    index = Path(model) / "model_index.json"
+    if not index.exists():
+        from huggingface_hub import hf_hub_download
+
+        index = Path(hf_hub_download(model, "model_index.json", local_files_only=local_only))
+    return json.loads(index.read_text(encoding="utf-8"))["_class_name"]
+
+
+def _load_image(path: Path, width: int, height: int) -> Image.Image:
+    image = Image.open(path).convert("RGB")
+    scale = max(width / image.width, height / image.height)
+    resized = image.resize((math.ceil(image.width * scale), math.ceil(image.height * scale)),
+                           Image.Resampling.LANCZOS)
+    left, top = (resized.width - width) // 2, (resized.height - height) // 2
+    return resized.crop((left, top, left + width, top + height))
+
+
+def write_fitted_clip(frames: np.ndarray, source_fps: int, request: ClipRequest,
+                      output: Path) -> None:
+    """Encode model frames as the shot's clip: retimed to its exact length and frame rate
+    (frames are blended when the rates differ), scaled and cropped to its size."""
+    import subprocess
+
+    count, height, width = frames.shape[0], frames.shape[1], frames.shape[2]
+    stretch = request.duration / (count / source_fps)
+    graph = (f"setpts={stretch:.6f}*PTS,"
+             f"framerate=fps={request.fps}:interp_start=0:interp_end=255,"
+             f"scale={request.width}:{request.height}:force_original_aspect_ratio=increase:"
+             f"flags=lanczos,crop={request.width}:{request.height},setsar=1,"
+             "tpad=stop_mode=clone:stop=-1,format=yuv420p")
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-f", "rawvideo",
+           "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(source_fps), "-i", "-",
+           "-vf", graph, "-frames:v", str(request.num_frames), "-r", str(request.fps),
+           "-c:v", "libx264", "-preset", "fast", "-crf", "14", "-g", str(request.fps),
+           "-an", str(output)]
+    pixels = (np.clip(frames, 0, 1) * 255).round().astype(np.uint8).tobytes()
+    result = subprocess.run(cmd, input=pixels, capture_output=True)
+    if result.returncode != 0:
+        raise GeneratorError(f"could not encode the generated clip: "
+                             f"{result.stderr.decode(errors='replace')[-500:]}")

@@ -1,0 +1,29 @@
+"""Wan 2.1 (Wan-AI): text-to-video (1.3B, 14B); image-to-video with the I2V checkpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .diffusion import DiffusionGenerator, ModelClip, model_index_class
+
+
+class WanGenerator(DiffusionGenerator):
+    name = "wan"
+    default_model = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+    clip = ModelClip(fps=16, max_frames=81, frame_step=4, size_multiple=16, default_height=480,
+                     default_width=832, default_steps=30, default_guidance=5.0)
+
+    def load(self, model: str, dtype: Any, local_only: bool) -> tuple[Any, Any | None]:
+        import torch
+        from diffusers import AutoencoderKLWan, WanImageToVideoPipeline, WanPipeline
+
+        # Wan's VAE is kept in float32, as its model card advises.
+        vae = AutoencoderKLWan.from_pretrained(model, subfolder="vae", torch_dtype=torch.float32,
+                                               local_files_only=local_only)
+        if model_index_class(model, local_only) == "WanImageToVideoPipeline":
+            image = WanImageToVideoPipeline.from_pretrained(model, vae=vae, torch_dtype=dtype,
+                                                            local_files_only=local_only)
+            return None, image
+        text = WanPipeline.from_pretrained(model, vae=vae, torch_dtype=dtype,
+                                           local_files_only=local_only)
+        return text, None

@@ -1,0 +1,165 @@
+"""Diffusion backends on tiny random-initialised checkpoints (built from configs, saved with
+save_pretrained, loaded by the real generator code), on CPU in seconds."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="diffusion extra not installed")
+pytest.importorskip("diffusers", reason="diffusion extra not installed")
+
+from tiny_diffusers import save_tiny_cogvideox, save_tiny_ltx, save_tiny_wan  # noqa: E402
+
+from storyreel.generators import ClipRequest, GeneratorError  # noqa: E402
+from storyreel.generators.cogvideox import CogVideoXGenerator  # noqa: E402
+from storyreel.generators.ltx_video import LTXVideoGenerator  # noqa: E402
+from storyreel.generators.registry import auto_choice  # noqa: E402
+from storyreel.generators.wan import WanGenerator  # noqa: E402
+from storyreel.tools.probe import probe  # noqa: E402
+
+BACKENDS = {"ltx-video": (LTXVideoGenerator, save_tiny_ltx), "wan": (WanGenerator, save_tiny_wan),
+            "cogvideox": (CogVideoXGenerator, save_tiny_cogvideox)}
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("checkpoints")
+    return {name: save(root / name) for name, (_, save) in BACKENDS.items()}
+
+
+def request(model: Path, **changes) -> ClipRequest:
+    base = ClipRequest(prompt="misty hills at dawn", width=64, height=32, fps=24, num_frames=30,
+                       seed=3, model=str(model), steps=2)
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_backend_makes_a_clip_of_the_shots_exact_length_and_size(name, checkpoints, tmp_path):
+    generator = BACKENDS[name][0]()
+    out = generator(request(checkpoints[name]), tmp_path / "clip.mp4")
+    info = probe(out.path)
+    assert (info.frames, info.width, info.height, info.fps) == (30, 64, 32, 24.0)
+    assert abs(info.video_duration - 1.25) < 0.01
+
+
+def test_image_to_video_starts_from_the_given_picture(checkpoints, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (80, 40), (200, 40, 40)).save(tmp_path / "start.png")
+    generator = LTXVideoGenerator()
+    calls: list[bool] = []
+    original = generator.call_pipeline
+
+    def spy(pipe, **kwargs):
+        calls.append(kwargs["image"] is not None)
+        return original(pipe, **kwargs)
+
+    generator.call_pipeline = spy
+    out = generator(request(checkpoints["ltx-video"], image=tmp_path / "start.png"),
+                    tmp_path / "clip.mp4")
+    assert calls == [True] and probe(out.path).frames == 30
+
+
+def test_long_shot_is_extended_from_each_segments_last_frame(checkpoints, tmp_path):
+    generator = LTXVideoGenerator()
+    generator.clip = dataclasses.replace(generator.clip, max_frames=17)  # a short model clip
+    calls: list[tuple[bool, int]] = []
+    original = generator.call_pipeline
+
+    def spy(pipe, **kwargs):
+        calls.append((kwargs["image"] is not None, kwargs["num_frames"]))
+        return original(pipe, **kwargs)
+
+    generator.call_pipeline = spy
+    out = generator(request(checkpoints["ltx-video"], num_frames=48), tmp_path / "long.mp4")
+    assert calls[0] == (False, 17) and all(image for image, _ in calls[1:]) and len(calls) >= 3
+    assert probe(out.path).frames == 48
+
+
+def test_pipeline_is_loaded_once_and_reused(checkpoints, tmp_path):
+    generator = WanGenerator()
+    generator(request(checkpoints["wan"]), tmp_path / "a.mp4")
+    first = generator.pipelines(request(checkpoints["wan"]))
+    generator(request(checkpoints["wan"], seed=9), tmp_path / "b.mp4")
+    assert generator.pipelines(request(checkpoints["wan"])) is first
+
+
+def test_same_seed_same_clip(checkpoints, tmp_path):
+    generator = WanGenerator()
+    a = generator(request(checkpoints["wan"]), tmp_path / "a.mp4").path.read_bytes()
+    b = generator(request(checkpoints["wan"]), tmp_path / "b.mp4").path.read_bytes()
+    assert a == b
+
+
+def test_out_of_memory_retries_once_with_lower_memory(checkpoints, tmp_path):
+    generator = WanGenerator()
+    original = generator.call_pipeline
+    failures = [torch.OutOfMemoryError("CUDA out of memory (simulated)")]
+    lowered: list[bool] = []
+    generator._lower_memory = lambda pipe: lowered.append(True)
+
+    def flaky(pipe, **kwargs):
+        if failures:
+            raise failures.pop()
+        return original(pipe, **kwargs)
+
+    generator.call_pipeline = flaky
+    out = generator(request(checkpoints["wan"]), tmp_path / "clip.mp4")
+    assert lowered == [True] and probe(out.path).frames == 30
+
+
+def test_out_of_memory_twice_is_a_clear_error(checkpoints, tmp_path):
+    generator = WanGenerator()
+    generator._lower_memory = lambda pipe: None
+
+    def always(pipe, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    generator.call_pipeline = always
+    with pytest.raises(GeneratorError, match="out of GPU memory"):
+        generator(request(checkpoints["wan"]), tmp_path / "clip.mp4")
+
+
+def test_a_checkpoint_not_on_disk_is_never_downloaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(GeneratorError, match="storyreel models pull ltx-video"):
+        LTXVideoGenerator()(request(Path("someone/not-downloaded")), tmp_path / "clip.mp4")
+
+
+def test_auto_uses_the_animatic_without_a_gpu():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    name, why = auto_choice()
+    assert name == "animatic" and "no CUDA GPU" in why
+
+
+def test_render_a_storyboard_with_a_diffusion_generator(short_project, checkpoints):
+    from storyreel.storyboards import dump_document, load_storyboard
+    from storyreel.studio.render import render
+
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["generator"] = {"name": "ltx-video", "model": str(checkpoints["ltx-video"]), "steps": 2,
+                        "height": 32}
+    short_project.storyboard_path.write_text(dump_document(doc))
+    result = render(short_project.storyboard_path)
+    info = probe(result.video)
+    assert info.has_video and info.has_audio and (info.width, info.height) == (640, 360)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_real_checkpoint_on_gpu(name, tmp_path):
+    from storyreel.generators.registry import checkpoint_on_disk
+
+    generator = BACKENDS[name][0]()
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    if not checkpoint_on_disk(generator.default_model):
+        pytest.skip(f"{generator.default_model} is not on disk (storyreel models pull {name})")
+    out = generator(ClipRequest(prompt="a red fox running through snow, cinematic",
+                                width=704, height=480, fps=24, num_frames=48, seed=1),
+                    tmp_path / "clip.mp4")
+    assert probe(out.path).frames == 48

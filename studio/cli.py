@@ -203,6 +203,47 @@ def render(file: Annotated[Path, typer.Argument(help="storyboard.yaml")],
               f"{', '.join(p.name for p in result.subtitles)}; redone: {redone}")
 
 
+models_app = typer.Typer(help="Video diffusion checkpoints: list, pull.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show each diffusion backend's default checkpoint and whether it is on disk."""
+    from .models import model_statuses
+
+    table = Table(title="video checkpoints")
+    for column in ("generator", "checkpoint", "on disk"):
+        table.add_column(column)
+    for status in model_statuses():
+        table.add_row(status.generator, status.model, "yes" if status.on_disk else "no")
+    out.print(table)
+
+
+@models_app.command("pull")
+def models_pull(name: Annotated[str, typer.Argument(help="ltx-video, wan or cogvideox")],
+                model: Annotated[str | None, typer.Option(help="Another hub id")] = None,
+                yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False) -> None:
+    """Download a backend's checkpoint (shows its size and asks first)."""
+    from storyreel.generators import get_generator
+
+    from .models import download_size, pull
+
+    def fetch() -> None:
+        repo = model or get_generator(name).default_model
+        size = download_size(repo)
+        if not yes and not typer.confirm(f"Download {repo} ({size / 1e9:.1f} GB)?"):
+            raise typer.Exit(1)
+        out.print(f"[green]downloaded[/] {repo} to {pull(repo)}")
+
+    try:
+        _user_errors(fetch)
+    except (OSError, ValueError) as error:
+        _fail(f"cannot download: {error}")
+    except Exception as error:  # hub client errors (offline, unknown repo) end in one message
+        _fail(f"cannot download {model or name}: {type(error).__name__}: {error}")
+
+
 @app.command()
 def schema() -> None:
     """Print the storyboard JSON Schema (for editors, e.g. yaml-language-server)."""

@@ -39,7 +39,8 @@ class RichProgress:
                 self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, shot="")
             return
         if event.kind == "warning":
-            self.console.print(f"[yellow]warning:[/] {event.shot}: {event.message}")
+            where = f"{event.shot}: " if event.shot else ""
+            self.console.print(f"[yellow]warning:[/] {where}{event.message}")
             return
         if event.stage is None or event.stage not in self.tasks:
             return

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyreel.generators import ClipRequest, GeneratorError, get_generator, resolve_name
+from storyreel.generators.registry import auto_choice
 from storyreel.storyboards import Shot, Storyboard, load_storyboard
 from storyreel.tools import music as music_tool
 from storyreel.tools import video
@@ -160,6 +161,18 @@ class Renderer:
             for state in todo:
                 guarded(state)
 
+    def _say_auto_fallback_once(self, board: Storyboard) -> None:
+        """With the diffusion extra installed but no GPU or checkpoint, `auto` means the
+        animatic: say so once per render, not once per shot."""
+        import importlib.util
+
+        if importlib.util.find_spec("diffusers") is None:
+            return
+        if any(board.generator.merged(s.generator).name == "auto" for s in board.shots):
+            name, why = auto_choice()
+            if name == "animatic":
+                self._emit("warning", message=why)
+
     @staticmethod
     def _concurrently(*calls: Callable[[], object]) -> list:
         """Run independent stages side by side; re-raise the first error."""
@@ -176,6 +189,7 @@ class Renderer:
         width, height = board.format.size
         states = [_ShotState(shot, shot_seed(shot)) for shot in board.shots]
         self._emit("plan", total=len(states), message=f"{len(states)} shots, {width}x{height}")
+        self._say_auto_fallback_once(board)
 
         self._each("voice", states, lambda s: self._voice(s, voice))
         for state in states:

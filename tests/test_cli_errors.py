@@ -24,6 +24,18 @@ def edit(project, change) -> None:
     project.storyboard_path.write_text(dump_document(doc))
 
 
+def fail_final_write(project, monkeypatch, error: OSError) -> None:
+    """Make writing the final video into out/ fail with `error` (as a full disk would)."""
+    real_replace = os.replace
+
+    def failing(src, dst):
+        if str(dst).endswith(".mp4") and Path(dst).parent == project.out_dir:
+            raise type(error)(error.errno, error.strerror, str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing)
+
+
 def test_help_lists_every_command():
     result = run("--help")
     assert result.exit_code == 0
@@ -96,14 +108,7 @@ def test_disk_full_keeps_the_previous_video(rendered_short, monkeypatch):
     project, result = rendered_short
     before = result.video.read_bytes()
     edit(project, lambda d: d.__setitem__("title", "Tea, again"))  # new music bed => new mix
-    real_replace = os.replace
-
-    def full(src, dst):
-        if str(dst).endswith(".mp4") and Path(dst).parent == project.out_dir:
-            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", full)
+    fail_final_write(project, monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
     outcome = run("render", str(project.storyboard_path))
     assert outcome.exit_code == 1 and "disk is full" in outcome.output
     assert result.video.read_bytes() == before
@@ -124,14 +129,7 @@ def test_schema_and_doctor_run():
 
 def test_permission_error_names_the_file(rendered_short, monkeypatch):
     project, _ = rendered_short
-    real_replace = os.replace
-
-    def denied(src, dst):
-        if str(dst).endswith(".mp4") and Path(dst).parent == project.out_dir:
-            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", denied)
+    fail_final_write(project, monkeypatch, PermissionError(errno.EACCES, "Permission denied"))
     edit(project, lambda d: d.__setitem__("title", "Tea, denied"))
     outcome = run("render", str(project.storyboard_path))
     assert outcome.exit_code == 1 and "permission denied" in outcome.output

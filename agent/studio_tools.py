@@ -11,6 +11,7 @@ from langchain_core.tools import BaseTool, tool
 from storyreel.storyboards import StoryboardError
 from storyreel.storyboards.edits import EditError, StoryboardEditor
 from storyreel.storyboards.model import Aspect, Camera, Transition
+from storyreel.storyboards.paths import inside_project
 
 RenderFn = Callable[[str | None], str]
 
@@ -205,6 +206,5 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
 
 
 def _inside(storyboard: Path, relative: str) -> bool:
-    root = storyboard.resolve().parent
-    target = (root / relative).resolve()
-    return target.is_relative_to(root) and target.is_file()
+    target = inside_project(storyboard.resolve().parent, relative)
+    return target is not None and target.is_file()

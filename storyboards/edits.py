@@ -17,6 +17,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from .errors import StoryboardError
 from .model import Storyboard
+from .paths import inside_project
 from .yaml_io import load_storyboard, save_document, validate_document
 
 
@@ -87,8 +88,8 @@ class StoryboardEditor:
         """Use a file inside the project (the storyboard's folder) for a shot; None clears."""
         if relative is not None:
             root = self.path.resolve().parent
-            target = (root / relative).resolve()
-            if not target.is_relative_to(root):
+            target = inside_project(root, relative)
+            if target is None:
                 raise EditError(f"{relative!r} is outside the project folder {root}; only files "
                                 "inside it can be used")
             if not target.is_file():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from storyreel.storyboards import example_path, new_document_text
 from storyreel.storyboards.atomic import write_text_atomic
+from storyreel.storyboards.paths import inside_project
 
 STORYBOARD = "storyboard.yaml"
 
@@ -65,8 +66,8 @@ class Project:
 
     def asset(self, relative: str, shot_id: str) -> Path:
         """Resolve a shot's asset inside the project; refuse paths that leave it."""
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root):
+        path = inside_project(self.root, relative)
+        if path is None:
             raise ProjectError(f"shot {shot_id!r}: asset {relative!r} is outside the project "
                                f"folder {self.root}; copy it into {self.root / 'assets'}")
         if not path.is_file():

@@ -19,6 +19,7 @@ from pathlib import Path
 from storyreel.generators import ClipRequest, GeneratorError, get_generator, resolve_name
 from storyreel.generators.registry import auto_choice
 from storyreel.storyboards import Shot, Storyboard, load_storyboard
+from storyreel.storyboards.paths import inside_project
 from storyreel.tools import music as music_tool
 from storyreel.tools import video
 from storyreel.tools.align import Word, align_narration
@@ -106,8 +107,8 @@ def preflight(storyboard: Storyboard, project: Project, output: Path) -> Resolve
         resolve_name(storyboard.generator.merged(shot.generator).name)
     source = storyboard.music.source
     if source not in {"auto", "none"}:
-        path = (project.root / source).resolve()
-        if not path.is_relative_to(project.root) or not path.is_file():
+        path = inside_project(project.root, source)
+        if path is None or not path.is_file():
             raise ProjectError(f"music file {source!r} not found inside the project folder")
     return resolve_voice(storyboard, project.root)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from storyreel.storyboards import Voice
+from storyreel.storyboards.paths import inside_project
 
 from .ffmpeg import run_ffmpeg
 from .speech import Speech, VoiceCannotSpeak, VoiceNotFound
@@ -72,8 +73,8 @@ def resolve(spec: Voice, language: str, project_dir: Path) -> ResolvedVoice:
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     reference = None
     if spec.speaker_wav:
-        reference = (project_dir / spec.speaker_wav).resolve()
-        if not reference.is_relative_to(project_dir) or not reference.is_file():
+        reference = inside_project(project_dir, spec.speaker_wav)
+        if reference is None or not reference.is_file():
             raise VoiceNotFound(f"voice.speaker_wav {spec.speaker_wav!r} not found inside the "
                                 "project; put a 6-30 s clean recording in assets/")
     elif _is_xtts(config) and not spec.speaker:

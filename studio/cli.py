@@ -155,18 +155,14 @@ def chat(directory: Annotated[Path, typer.Argument(help="Project folder")] = Pat
 
 @app.command()
 def validate(file: Annotated[Path, typer.Argument(help="storyboard.yaml")]) -> None:
-    """Check a storyboard: YAML syntax, keys, types, assets and voice. Exit 0 when valid."""
-    from storyreel.tools.tts import resolve_voice
-
+    """Check a storyboard: YAML syntax, keys, types, assets, generators, music and voice.
+    Exit 0 when valid."""
     from .project import Project
+    from .render import check_storyboard
 
     def check():
         board, _ = load_storyboard(file)
-        project = Project.for_storyboard(file)
-        for shot in board.shots:
-            if shot.asset:
-                project.asset(shot.asset, shot.id)
-        resolve_voice(board, project.root)
+        check_storyboard(board, Project.for_storyboard(file))
         return board
 
     board = _user_errors(check)

@@ -98,6 +98,12 @@ def preflight(storyboard: Storyboard, project: Project, output: Path) -> Resolve
         raise ProjectError(f"cannot write to {output.parent} (permission denied)")
     if output.suffix.lower() != ".mp4":
         raise ProjectError(f"output {output.name} must end in .mp4")
+    return check_storyboard(storyboard, project)
+
+
+def check_storyboard(storyboard: Storyboard, project: Project) -> ResolvedVoice:
+    """What the storyboard refers to: assets, generators, music file and voice (also what
+    `storyreel validate` checks)."""
     for shot in storyboard.shots:
         if shot.asset:
             path = project.asset(shot.asset, shot.id)

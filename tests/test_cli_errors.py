@@ -134,3 +134,9 @@ def test_permission_error_names_the_file(rendered_short, monkeypatch):
     outcome = run("render", str(project.storyboard_path))
     assert outcome.exit_code == 1 and "permission denied" in outcome.output
     assert "final.mp4" in outcome.output and "Traceback" not in outcome.output
+
+
+def test_validate_checks_what_render_checks(short_project):
+    edit(short_project, lambda d: d["music"].__setitem__("source", "assets/missing.ogg"))
+    result = run("validate", str(short_project.storyboard_path))
+    assert result.exit_code == 1 and "music file 'assets/missing.ogg'" in result.output

@@ -25,7 +25,13 @@ from storyreel.tools import video
 from storyreel.tools.align import Word, align_narration
 from storyreel.tools.audio_mix import Placed, mix_programme
 from storyreel.tools.probe import is_image
-from storyreel.tools.subtitles import SubtitleLook, build_cues, write_ass, write_text_subtitles
+from storyreel.tools.subtitles import (
+    Cue,
+    SubtitleLook,
+    build_cues,
+    write_ass,
+    write_text_subtitles,
+)
 from storyreel.tools.tts import ResolvedVoice, resolve_voice, speak
 
 from .cache import Cache, Entry, content_key, file_fingerprint
@@ -67,6 +73,7 @@ class _ShotState:
     seed: int
     speech: Entry | None = None
     words: list[Word] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
     frames: int = 0
     clip: Entry | None = None
     subtitles: Path | None = None
@@ -225,10 +232,8 @@ class Renderer:
         video.join(segments, audio.path, self.output,
                    self.project.state_dir / "segments.txt")
         subtitle_files = write_text_subtitles(
-            [(p.start_frame / fps + LEAD_SECONDS,
-              build_cues(s.words, board.subtitles.max_chars)) for s, p in zip(states, placements,
-                                                                            strict=True)],
-            self.output, look)
+            [(p.start_frame / fps + LEAD_SECONDS, s.cues)
+             for s, p in zip(states, placements, strict=True)], self.output, look)
         self._emit("done", "mux", message=str(self.output))
         self._write_manifest(states, placements, fps)
         self._emit("finished", message=str(self.output))
@@ -305,16 +310,17 @@ class Renderer:
         state.clip = self._produce("visual", shot.id, key, ".mp4", make)
 
     def _subtitles(self, state: _ShotState, look: SubtitleLook) -> None:
+        """The shot's cues (for every subtitle file) and, when burning, its ASS file."""
         board = self.storyboard
+        state.cues = build_cues(state.words, board.subtitles.max_chars)
         if not board.subtitles.burn or not state.words:
             return
-        cues = build_cues(state.words, board.subtitles.max_chars)
         key = content_key("ass", [w.to_dict() for w in state.words], look.__dict__,
                           board.subtitles.max_chars)
         path = self.cache.root / "subtitles" / f"{key}.ass"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_ass(cues, look, path, offset=LEAD_SECONDS)
+            write_ass(state.cues, look, path, offset=LEAD_SECONDS)
         state.subtitles, state.subtitles_key = path, key
 
     def _segments(self, states: list[_ShotState], placements: list[Placement],

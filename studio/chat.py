@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -13,6 +12,7 @@ from storyreel.storyboards.edits import StoryboardEditor
 
 from .project import Project
 from .render import render
+from .review import last_render
 
 
 def editor_for(project: Project) -> StoryboardEditor:
@@ -31,14 +31,12 @@ def render_for(project: Project):
 
 def status_for(project: Project):
     def report() -> str:
-        manifest = project.state_dir / "last_render.json"
-        if not manifest.exists():
+        data, stale = last_render(project)
+        if data is None:
             return "not rendered yet"
-        data = json.loads(manifest.read_text(encoding="utf-8"))
         video = Path(data["output"])
         if not video.exists():
             return f"the last render's file {video} is gone; render again"
-        stale = project.storyboard_path.stat().st_mtime > video.stat().st_mtime
         length = sum(s["frames"] for s in data["shots"]) / data["fps"]
         return (f"last render: {video} ({len(data['shots'])} shots, about {length:.0f} s of "
                 f"shots). " + ("The storyboard changed since: render to update it." if stale

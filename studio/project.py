@@ -61,6 +61,11 @@ class Project:
         return self.state_dir / "history"
 
     @property
+    def last_render_path(self) -> Path:
+        """What the last render made (shots, clips, output), for the TUI and the agent."""
+        return self.state_dir / "last_render.json"
+
+    @property
     def out_dir(self) -> Path:
         return self.root / "out"
 

@@ -416,8 +416,8 @@ class Renderer:
                        "speech_seconds": s.speech.meta["duration"] if s.speech else 0.0}
                       for s, p in zip(states, placements, strict=True)],
         }
-        (self.project.state_dir / "last_render.json").write_text(json.dumps(manifest, indent=2),
-                                                                 encoding="utf-8")
+        self.project.last_render_path.write_text(json.dumps(manifest, indent=2),
+                                                 encoding="utf-8")
         record_takes(self.project, {s.shot.id: (s.seed, s.clip.path) for s in states if s.clip})
 
 

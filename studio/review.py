@@ -9,7 +9,7 @@ from pathlib import Path
 import pysubs2
 
 from storyreel.storyboards import Storyboard
-from storyreel.storyboards.atomic import atomic_path
+from storyreel.storyboards.atomic import atomic_path, write_text_atomic
 from storyreel.tools.probe import probe
 from storyreel.tools.video import extract_frame
 
@@ -43,19 +43,24 @@ def approve(project: Project, shot_id: str, take: int) -> None:
     """Approvals are unauthored state: kept in .storyreel/, never in the storyboard."""
     takes = approved_takes(project) | {shot_id: take}
     project.state_dir.mkdir(parents=True, exist_ok=True)
-    approvals_path(project).write_text(json.dumps(takes, indent=2), encoding="utf-8")
+    write_text_atomic(approvals_path(project), json.dumps(takes, indent=2))
+
+
+def last_render(project: Project) -> tuple[dict | None, bool]:
+    """The last render's manifest (None if never rendered), and whether it is stale: its
+    video is gone or the storyboard changed after it."""
+    if not project.last_render_path.exists():
+        return None, True
+    manifest = json.loads(project.last_render_path.read_text(encoding="utf-8"))
+    output = Path(manifest["output"])
+    stale = not output.exists() or \
+        project.storyboard_path.stat().st_mtime > output.stat().st_mtime
+    return manifest, stale
 
 
 def reviews(project: Project, board: Storyboard) -> list[ShotReview]:
-    manifest_path = project.state_dir / "last_render.json"
-    rendered = {}
-    stale = True
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        rendered = {s["id"]: (s, manifest["fps"]) for s in manifest["shots"]}
-        output = Path(manifest["output"])
-        stale = not output.exists() or \
-            project.storyboard_path.stat().st_mtime > output.stat().st_mtime
+    manifest, stale = last_render(project)
+    rendered = {s["id"]: (s, manifest["fps"]) for s in manifest["shots"]} if manifest else {}
     takes = approved_takes(project)
     out = []
     for shot in board.shots:

@@ -116,7 +116,18 @@ async def test_chat_edits_the_storyboard(short_project):
                                            ("f3", (80, 24)), ("f4", (80, 24)),
                                            ("f1", (160, 48))])
 def test_studio_screens_look_right(snap_compare, short_project, key, size):
-    assert snap_compare(make_app(short_project.root), terminal_size=size, press=[key])
+    async def switch_tab(pilot) -> None:
+        await pilot.press(key)
+        # Switching tabs moves focus a message later, and a focused editor or input draws a
+        # blinking cursor: wait for that focus, then clear it, so every run looks the same.
+        target = {"f1": "ShotsTable", "f2": "#yaml", "f3": "#message"}.get(key)
+        await wait_for(pilot, lambda: target is None or
+                       pilot.app.focused is pilot.app.screen.query_one(target), seconds=10)
+        pilot.app.screen.set_focus(None)
+        await pilot.wait_for_animation()
+        await pilot.pause()
+
+    assert snap_compare(make_app(short_project.root), terminal_size=size, run_before=switch_tab)
 
 
 def test_brief_screen_looks_right(snap_compare, tmp_path: Path):

@@ -89,10 +89,12 @@ def body_parts(first: int, count: int, fps: int) -> list[tuple[int, int]]:
     return [(first, half), (first + half, count - half)]
 
 
-def shot_seed(shot: Shot) -> int:
-    """The shot's seed: the storyboard's, or a stable one derived from its id."""
-    if shot.generator.seed is not None:
-        return shot.generator.seed
+def shot_seed(board: Storyboard, shot: Shot) -> int:
+    """The shot's seed (its own, else the storyboard's default), or a stable one derived from
+    its id."""
+    seed = board.generator.merged(shot.generator).seed
+    if seed is not None:
+        return seed
     return zlib.crc32(shot.id.encode("utf-8")) % 100_000
 
 
@@ -201,7 +203,7 @@ class Renderer:
         board = self.storyboard
         fps = board.format.fps
         width, height = board.format.size
-        states = [_ShotState(shot, shot_seed(shot)) for shot in board.shots]
+        states = [_ShotState(shot, shot_seed(board, shot)) for shot in board.shots]
         self._emit("plan", total=len(states), message=f"{len(states)} shots, {width}x{height}")
         self._say_auto_fallback_once(board)
 

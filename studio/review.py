@@ -64,12 +64,13 @@ def reviews(project: Project, board: Storyboard) -> list[ShotReview]:
     takes = approved_takes(project)
     out = []
     for shot in board.shots:
-        seed = shot_seed(shot)
+        seed = shot_seed(board, shot)
         info = rendered.get(shot.id)
         clip = Path(info[0]["clip"]) if info and info[0].get("clip") else None
         status = "not rendered" if info is None else ("changed" if stale else "rendered")
         out.append(ShotReview(
-            id=shot.id, narration=shot.narration, generator=shot.generator.name, take=seed,
+            id=shot.id, narration=shot.narration,
+            generator=board.generator.merged(shot.generator).name, take=seed,
             duration=info[0]["frames"] / info[1] if info else None,
             start=info[0]["narration_start"] if info else None,
             clip=clip if clip and clip.exists() else None, status=status,

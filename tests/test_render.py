@@ -184,3 +184,16 @@ def test_vertical_video_for_phones(short_project):
     info = probe(result.video)
     assert (info.width, info.height) == (360, 640)
     assert abs(info.video_duration - info.audio_duration) < 0.1
+
+
+def test_storyboard_level_generator_defaults_reach_every_shot(short_project):
+    from storyreel.studio.review import reviews
+
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["generator"] = {"name": "animatic", "seed": 4242}
+    doc["shots"][1]["generator"] = {"seed": 7}  # a shot's own value wins
+    short_project.storyboard_path.write_text(dump_document(doc))
+    board, _ = load_storyboard(short_project.storyboard_path)
+    shots = {r.id: r for r in reviews(short_project, board)}
+    assert (shots["leaves"].take, shots["cup"].take, shots["calm"].take) == (4242, 7, 4242)
+    assert shots["leaves"].generator == "animatic"

@@ -63,10 +63,6 @@ class Cache:
             tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
         return Entry(artifact, meta, False)
 
-    def size_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file()) \
-            if self.root.exists() else 0
-
 
 def file_fingerprint(path: Path) -> str:
     """Cheap identity of a user file: name, size and modification time."""

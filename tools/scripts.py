@@ -12,7 +12,6 @@ LANGUAGE_SCRIPTS: dict[str, set[str]] = {
     "ar": {"arabic"}, "fa": {"arabic"}, "ur": {"arabic"}, "he": {"hebrew"},
     "el": {"greek"}, "hi": {"devanagari"}, "th": {"thai"},
 }
-CJK_LANGUAGES = {"zh", "ja", "ko"}
 
 
 def char_script(char: str) -> str | None:

@@ -27,8 +27,3 @@ class RenderFinished(Message):
 @dataclass
 class StoryboardSaved(Message):
     """storyboard.yaml changed on disk (editor save, chat edit, regenerate)."""
-
-
-@dataclass
-class RenderRequested(Message):
-    """Some widget wants the project rendered."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from storyreel.storyboards import Storyboard
+from storyreel.tools.scripts import is_cjk_char
 
 WORDS_PER_SECOND = 2.7  # the bundled Piper voice at rate 1.0, measured on the examples
 CJK_CHARS_PER_SECOND = 4.5
@@ -12,12 +13,9 @@ SHOT_PADDING = 1.0  # picture before and after each shot's narration
 TRANSITION = 0.5
 DEFAULT_SECONDS = 60.0
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-
-
 def speech_seconds(text: str, rate: float = 1.0) -> float:
-    cjk = len(_CJK.findall(text))
-    words = len(_CJK.sub(" ", text).split())
+    cjk = sum(map(is_cjk_char, text))
+    words = len("".join(" " if is_cjk_char(c) else c for c in text).split())
     return (words / WORDS_PER_SECOND + cjk / CJK_CHARS_PER_SECOND) / rate
 
 

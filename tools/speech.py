@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wave
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +28,15 @@ class Speech:
     duration: float
     sample_rate: int
     words: tuple[Word, ...] | None = None
+
+
+def write_mono_wav(path: Path, pcm, sample_rate: int) -> None:
+    """Write 16-bit mono samples (a numpy int16 array) as a WAV file."""
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(sample_rate)
+        handle.writeframes(pcm.tobytes())
 
 
 class VoiceNotFound(LookupError):

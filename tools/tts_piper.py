@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import wave
 from functools import cache
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import numpy as np
 import platformdirs
 
 from .piper_timing import map_chunks
-from .speech import Speech, VoiceNotFound
+from .speech import Speech, VoiceNotFound, write_mono_wav
 
 BUNDLED_VOICE = "en_US-joe-medium"
 
@@ -94,10 +93,6 @@ def synthesize(text: str, out_wav: Path, *, model: Path, rate: float = 1.0,
                 lambda w: _phonemize_word(voice, w), rate_hz)
     audio = (np.concatenate([c.audio_int16_array for c in chunks]) if chunks
              else np.zeros(0, dtype=np.int16))
-    with wave.open(str(out_wav), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate_hz)
-        handle.writeframes(audio.tobytes())
+    write_mono_wav(out_wav, audio, rate_hz)
     return Speech(path=out_wav, duration=len(audio) / rate_hz, sample_rate=rate_hz,
                   words=tuple(words) if words else None)

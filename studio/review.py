@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pysubs2
@@ -28,6 +28,7 @@ class ShotReview:
     clip: Path | None
     status: str  # "rendered", "changed" or "not rendered"
     approved: bool
+    next_start: float | None = None  # the next shot's narration start (shots overlap)
 
 
 def approvals_path(project: Project) -> Path:
@@ -75,7 +76,8 @@ def reviews(project: Project, board: Storyboard) -> list[ShotReview]:
             start=info[0]["narration_start"] if info else None,
             clip=clip if clip and clip.exists() else None, status=status,
             approved=takes.get(shot.id) == seed))
-    return out
+    return [replace(review, next_start=following.start)
+            for review, following in zip(out, out[1:], strict=False)] + out[-1:]
 
 
 def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:
@@ -90,12 +92,13 @@ def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:
     return target
 
 
-def shot_cues(project: Project, review: ShotReview, until: float | None = None) -> list[str]:
-    """The subtitle lines of a shot's narration, from the last render's SRT; `until` is when
-    the next shot's narration starts (shots overlap during transitions)."""
+def shot_cues(project: Project, review: ShotReview) -> list[str]:
+    """The subtitle lines of a shot's narration, from the last render's SRT (up to where the
+    next shot's narration starts: shots overlap during transitions)."""
     srt = project.out_dir / "final.srt"
     if review.start is None or review.duration is None or not srt.exists():
         return []
     begin = (review.start - 0.05) * 1000
+    until = review.next_start
     end = (until - 0.05 if until is not None else review.start + review.duration) * 1000
     return [e.plaintext for e in pysubs2.load(str(srt)) if begin <= e.start < end]

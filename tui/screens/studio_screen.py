@@ -96,11 +96,7 @@ class StudioScreen(Screen):
         review = self.reviews.get(message.shot_id)
         panel = self.query_one(ReviewPanel)
         panel.review = review
-        ids = list(self.reviews)
-        following = ids[ids.index(message.shot_id) + 1] if review and \
-            ids.index(message.shot_id) + 1 < len(ids) else None
-        until = self.reviews[following].start if following else None
-        panel.cues = tuple(shot_cues(self.project, review, until)) if review else ()
+        panel.cues = tuple(shot_cues(self.project, review)) if review else ()
         panel.keyframe = None
         panel.takes = ()
         if review and review.clip:
@@ -126,15 +122,7 @@ class StudioScreen(Screen):
             self.refresh_shots()
         elif message.action == "regenerate":
             seed = random.randrange(100_000)
-            try:
-                editor_for(self.project).set_generator(review.id, seed=seed)
-            except EditError as error:
-                self.notify(str(error), severity="error")
-                return
-            self.notify(f"new take {seed} for {review.id}; rendering")
-            self.live[review.id] = "queued"
-            self.refresh_shots()
-            self.action_render()
+            self.use_take(review.id, seed, f"new take {seed} for {review.id}; rendering")
         elif message.action == "previous_take":
             history = [take for take, _ in shot_takes(self.project, review.id)]
             earlier = [t for t in history if t != review.take]
@@ -144,13 +132,22 @@ class StudioScreen(Screen):
             # cycle backwards through the history, newest first
             position = history.index(review.take) if review.take in history else len(history)
             target = history[position - 1] if position > 0 else history[-1]
-            editor_for(self.project).set_generator(review.id, seed=target)
-            self.notify(f"back to take {target} of {review.id}; rendering (from cache)")
-            self.live[review.id] = "queued"
-            self.refresh_shots()
-            self.action_render()
+            self.use_take(review.id, target,
+                          f"back to take {target} of {review.id}; rendering (from cache)")
         elif message.action == "play_shot":
             self.play(self.project.out_dir / "final.mp4", max(0.0, (review.start or 0) - 0.4))
+
+    def use_take(self, shot_id: str, seed: int, message: str) -> None:
+        """Make `seed` the shot's take and render (a take seen before comes from cache)."""
+        try:
+            editor_for(self.project).set_generator(shot_id, seed=seed)
+        except EditError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.notify(message)
+        self.live[shot_id] = "queued"
+        self.refresh_shots()
+        self.action_render()
 
     def play(self, video, start: float) -> None:
         if not video.exists():

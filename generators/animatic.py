@@ -63,6 +63,7 @@ class AnimaticGenerator:
     name = "animatic"
     text_to_video = True
     image_to_video = True
+    makes_sound = False
 
     def __call__(self, request: ClipRequest, output: Path,
                  progress: ProgressCallback | None = None) -> ClipOutput:

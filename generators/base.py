@@ -43,7 +43,8 @@ class ClipRequest:
 
 @dataclass(frozen=True)
 class ClipOutput:
-    """A silent clip with exactly `num_frames` frames of `width` x `height` at `fps`."""
+    """A clip with exactly `num_frames` frames of `width` x `height` at `fps`; silent unless
+    `has_sound` (then its audio stream is the generated sound, as long as the picture)."""
 
     path: Path
     num_frames: int
@@ -51,6 +52,7 @@ class ClipOutput:
     width: int
     height: int
     generator: str
+    has_sound: bool = False
 
 
 class GeneratorError(RuntimeError):
@@ -61,6 +63,7 @@ class Generator(Protocol):
     name: str
     text_to_video: bool
     image_to_video: bool
+    makes_sound: bool  # its clips carry generated sound (ambience) with the picture
 
     def __call__(self, request: ClipRequest, output: Path,
                  progress: ProgressCallback | None = None) -> ClipOutput: ...

@@ -18,8 +18,8 @@ class CogVideoXGenerator(DiffusionGenerator):
 
         if model_index_class(model, local_only) == "CogVideoXImageToVideoPipeline":
             return None, CogVideoXImageToVideoPipeline.from_pretrained(
-                model, torch_dtype=dtype, local_files_only=local_only)
-        return CogVideoXPipeline.from_pretrained(model, torch_dtype=dtype,
+                model, dtype=dtype, local_files_only=local_only)
+        return CogVideoXPipeline.from_pretrained(model, dtype=dtype,
                                                  local_files_only=local_only), None
 
     def pipeline_arguments(self, pipe: Any) -> dict:

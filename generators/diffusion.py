@@ -22,6 +22,7 @@ from PIL import Image
 from storyreel.tools.ffmpeg import ffmpeg_exe
 
 from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
+from .sound import SoundTrack
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,23 @@ def is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
 
 
+@dataclass(frozen=True)
+class Generated:
+    """One pipeline call's output: frames as float32 (F, H, W, 3) in [0, 1] and, from
+    backends that make sound, float32 audio (samples, channels) at `sample_rate`."""
+
+    frames: np.ndarray
+    audio: np.ndarray | None = None
+    sample_rate: int = 0
+
+
 class DiffusionGenerator(ABC):
     """Text/image-to-video with a diffusers pipeline, built once per model and reused."""
 
     name: str
     default_model: str
     clip: ModelClip
+    makes_sound = False
 
     def __init__(self) -> None:
         self._pipes: dict[tuple, Any] = {}
@@ -82,14 +94,18 @@ class DiffusionGenerator(ABC):
 
     def call_pipeline(self, pipe: Any, *, prompt: str, negative_prompt: str, image: Any,
                       height: int, width: int, num_frames: int, steps: int, guidance: float,
-                      generator: Any, callback: Any) -> np.ndarray:
-        """Run one pipeline call; frames as float32 (F, H, W, 3) in [0, 1]."""
+                      generator: Any, callback: Any) -> Generated:
+        """Run one pipeline call."""
         extra = {"image": image} if image is not None else {}
         result = pipe(prompt=prompt, negative_prompt=negative_prompt or None, height=height,
                       width=width, num_frames=num_frames, num_inference_steps=steps,
                       guidance_scale=guidance, generator=generator, output_type="np",
                       callback_on_step_end=callback, **self.pipeline_arguments(pipe), **extra)
-        return np.asarray(result.frames[0], dtype=np.float32)
+        return self.unpack(pipe, result)
+
+    def unpack(self, pipe: Any, result: Any) -> Generated:
+        """The frames (and sound) of a pipeline's output."""
+        return Generated(np.asarray(result.frames[0], dtype=np.float32))
 
     # The shared machinery -------------------------------------------------------------
 
@@ -163,6 +179,7 @@ class DiffusionGenerator(ABC):
             height, width = self.size_for(request)
             wanted = math.ceil(request.duration * self.clip.fps) + 1
             segments: list[np.ndarray] = []
+            sound = SoundTrack()
             conditioning = _load_image(request.image, width, height) if request.image else None
             made, index = 0, 0
             while made < wanted:
@@ -172,27 +189,31 @@ class DiffusionGenerator(ABC):
                     else text_pipe
                 if pipe is None:
                     raise GeneratorError(f"{self.name}: this checkpoint needs a start image")
-                frames = self._run(pipe, request, conditioning if pipe is image_pipe else None,
-                                   height, width, count, request.seed + index, made, wanted,
-                                   progress)
-                if segments and pipe is image_pipe:
-                    frames = frames[1:]  # the first frame repeats the conditioning frame
+                out = self._run(pipe, request, conditioning if pipe is image_pipe else None,
+                                height, width, count, request.seed + index, made, wanted,
+                                progress)
+                # A continuation's first frame repeats the frame it was conditioned on.
+                skip = 1 if segments and pipe is image_pipe else 0
+                frames = out.frames[skip:]
                 segments.append(frames)
+                if out.audio is not None:
+                    sound.append(out.audio, out.sample_rate, skip / self.clip.fps,
+                                 len(frames) / self.clip.fps)
                 made += len(frames)
                 conditioning = Image.fromarray((frames[-1] * 255).round().astype(np.uint8))
                 index += 1
             video = np.concatenate(segments)[:wanted]
             if self.device() == "cuda":
                 torch.cuda.empty_cache()
-        write_fitted_clip(video, self.clip.fps, request, output)
+        write_fitted_clip(video, self.clip.fps, request, output, sound)
         if progress:
             progress(1.0)
         return ClipOutput(output, request.num_frames, request.fps, request.width, request.height,
-                          self.name)
+                          self.name, has_sound=sound.samples is not None)
 
     def _run(self, pipe: Any, request: ClipRequest, image: Any, height: int, width: int,
              count: int, seed: int, made: int, wanted: int,
-             progress: ProgressCallback | None) -> np.ndarray:
+             progress: ProgressCallback | None) -> Generated:
         import torch
 
         steps = request.steps or self.clip.default_steps
@@ -253,10 +274,12 @@ def _load_image(path: Path, width: int, height: int) -> Image.Image:
 
 
 def write_fitted_clip(frames: np.ndarray, source_fps: int, request: ClipRequest,
-                      output: Path) -> None:
+                      output: Path, sound: SoundTrack | None = None) -> None:
     """Encode model frames as the shot's clip: retimed to its exact length and frame rate
-    (frames are blended when the rates differ), scaled and cropped to its size."""
+    (frames are blended when the rates differ), scaled and cropped to its size; with the
+    generated sound, if any, cut or padded to the same length."""
     import subprocess
+    import tempfile
 
     count, height, width = frames.shape[0], frames.shape[1], frames.shape[2]
     stretch = request.duration / (count / source_fps)
@@ -265,13 +288,21 @@ def write_fitted_clip(frames: np.ndarray, source_fps: int, request: ClipRequest,
              f"scale={request.width}:{request.height}:force_original_aspect_ratio=increase:"
              f"flags=lanczos,crop={request.width}:{request.height},setsar=1,"
              "tpad=stop_mode=clone:stop=-1,format=yuv420p")
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-f", "rawvideo",
-           "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(source_fps), "-i", "-",
-           "-vf", graph, "-frames:v", str(request.num_frames), "-r", str(request.fps),
-           "-c:v", "libx264", "-preset", "fast", "-crf", "14", "-g", str(request.fps),
-           "-an", str(output)]
-    pixels = (np.clip(frames, 0, 1) * 255).round().astype(np.uint8).tobytes()
-    result = subprocess.run(cmd, input=pixels, capture_output=True)
+    with tempfile.TemporaryDirectory(dir=output.parent) as folder:
+        sound_input: list[str] = []
+        sound_output = ["-an"]
+        if sound is not None and sound.samples is not None:
+            wav = sound.write(Path(folder) / "sound.wav")
+            sound_input = ["-i", str(wav)]
+            sound_output = ["-map", "0:v", "-map", "1:a", "-af",
+                            f"apad,atrim=0:{request.duration:.6f}", "-c:a", "aac", "-b:a", "160k"]
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-f", "rawvideo",
+               "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(source_fps), "-i", "-",
+               *sound_input, "-vf", graph, "-frames:v", str(request.num_frames),
+               "-r", str(request.fps), "-c:v", "libx264", "-preset", "fast", "-crf", "14",
+               "-g", str(request.fps), *sound_output, str(output)]
+        pixels = (np.clip(frames, 0, 1) * 255).round().astype(np.uint8).tobytes()
+        result = subprocess.run(cmd, input=pixels, capture_output=True)
     if result.returncode != 0:
         raise GeneratorError(f"could not encode the generated clip: "
                              f"{result.stderr.decode(errors='replace')[-500:]}")

@@ -16,7 +16,7 @@ class LTXVideoGenerator(DiffusionGenerator):
     def load(self, model: str, dtype: Any, local_only: bool) -> tuple[Any, Any]:
         from diffusers import LTXImageToVideoPipeline, LTXPipeline
 
-        text = LTXPipeline.from_pretrained(model, torch_dtype=dtype, local_files_only=local_only)
+        text = LTXPipeline.from_pretrained(model, dtype=dtype, local_files_only=local_only)
         # The image-to-video pipeline shares every module with the text-to-video one.
         return text, LTXImageToVideoPipeline(**text.components)
 

@@ -18,7 +18,7 @@ def names() -> list[str]:
     return sorted(_FACTORIES)
 
 
-DIFFUSION_PREFERENCE = ("ltx-video", "wan", "cogvideox")
+DIFFUSION_PREFERENCE = ("ltx-2", "ltx-video", "wan", "cogvideox")
 
 
 def resolve_name(name: str) -> str:
@@ -69,11 +69,12 @@ def checkpoint_on_disk(model: str) -> bool:
 def _register_builtin() -> None:
     from .animatic import AnimaticGenerator
     from .cogvideox import CogVideoXGenerator
+    from .ltx2 import LTX2Generator
     from .ltx_video import LTXVideoGenerator
     from .wan import WanGenerator
 
     register("animatic", AnimaticGenerator)
-    for backend in (LTXVideoGenerator, WanGenerator, CogVideoXGenerator):
+    for backend in (LTX2Generator, LTXVideoGenerator, WanGenerator, CogVideoXGenerator):
         register(backend.name, backend)
 
 

@@ -18,12 +18,12 @@ class WanGenerator(DiffusionGenerator):
         from diffusers import AutoencoderKLWan, WanImageToVideoPipeline, WanPipeline
 
         # Wan's VAE is kept in float32, as its model card advises.
-        vae = AutoencoderKLWan.from_pretrained(model, subfolder="vae", torch_dtype=torch.float32,
+        vae = AutoencoderKLWan.from_pretrained(model, subfolder="vae", dtype=torch.float32,
                                                local_files_only=local_only)
         if model_index_class(model, local_only) == "WanImageToVideoPipeline":
-            image = WanImageToVideoPipeline.from_pretrained(model, vae=vae, torch_dtype=dtype,
+            image = WanImageToVideoPipeline.from_pretrained(model, vae=vae, dtype=dtype,
                                                             local_files_only=local_only)
             return None, image
-        text = WanPipeline.from_pretrained(model, vae=vae, torch_dtype=dtype,
+        text = WanPipeline.from_pretrained(model, vae=vae, dtype=dtype,
                                            local_files_only=local_only)
         return text, None

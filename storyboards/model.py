@@ -71,6 +71,15 @@ class Music(Strict):
     duck: bool = True
 
 
+class Ambience(Strict):
+    """Sound a generator makes with the picture (LTX-2), played under the narration."""
+
+    source: Literal["generator", "none"] = Field(
+        "generator", description="'generator': the shots' own generated sound; 'none': silent")
+    gain_db: Annotated[float, Field(ge=-60, le=0)] = -12.0
+    duck: bool = True
+
+
 class Subtitles(Strict):
     burn: bool = True
     style: Literal["plain", "karaoke"] = "karaoke"
@@ -141,6 +150,7 @@ class Storyboard(Strict):
     style: str = Field("", description="Prefix for every visual prompt")
     voice: Voice = Field(default_factory=Voice)
     music: Music = Field(default_factory=Music)
+    ambience: Ambience = Field(default_factory=Ambience)
     subtitles: Subtitles = Field(default_factory=Subtitles)
     generator: GeneratorSpec = Field(default_factory=GeneratorSpec,
                                      description="Defaults for every shot's generator")

@@ -23,7 +23,7 @@ from storyreel.storyboards.paths import inside_project
 from storyreel.tools import music as music_tool
 from storyreel.tools import video
 from storyreel.tools.align import Word, align_narration
-from storyreel.tools.audio_mix import Placed, mix_programme
+from storyreel.tools.audio_mix import Layer, Placed, mix_programme, music_layer
 from storyreel.tools.probe import is_image
 from storyreel.tools.subtitles import (
     Cue,
@@ -216,12 +216,21 @@ class Renderer:
         placements, total_frames = place([s.frames for s in states],
                                          [s.shot.transition for s in states], fps)
         total = total_frames / fps
-        # Visuals and the sound mix need only speech lengths, not word timings: run all three.
-        _, _, audio = self._concurrently(
-            lambda: self._each("align", states, lambda s: self._align(s, board.language)),
-            lambda: self._each("visual", states, lambda s: self._visual(s, width, height, fps),
-                               parallel=True),
-            lambda: self._audio(states, placements, total, fps))
+        def align() -> None:
+            self._each("align", states, lambda s: self._align(s, board.language))
+
+        def visual() -> None:
+            self._each("visual", states, lambda s: self._visual(s, width, height, fps),
+                       parallel=True)
+
+        def mix() -> Entry:
+            return self._audio(states, placements, total, fps)
+
+        if self._wants_ambience():  # the mix needs the clips' generated sound
+            self._concurrently(align, visual)
+            audio = mix()
+        else:  # visuals and the mix need only speech lengths, not word timings: run all three
+            audio = self._concurrently(align, visual, mix)[2]
         look = SubtitleLook(width, height, karaoke=board.subtitles.style == "karaoke")
         for state in states:
             self._subtitles(state, look)
@@ -307,7 +316,7 @@ class Renderer:
 
         def make(tmp: Path) -> dict:
             out = generator(request, tmp, progress)
-            return {"generator": out.generator, "frames": out.num_frames}
+            return {"generator": out.generator, "frames": out.num_frames, "sound": out.has_sound}
 
         state.clip = self._produce("visual", shot.id, key, ".mp4", make)
 
@@ -374,37 +383,57 @@ class Renderer:
             return {"frames": spot.tail}
         return make
 
+    def _wants_ambience(self) -> bool:
+        board = self.storyboard
+        return board.ambience.source == "generator" and any(
+            get_generator(board.generator.merged(s.generator).name).makes_sound
+            for s in board.shots)
+
     def _audio(self, states: list[_ShotState], placements: list[Placement], total: float,
                fps: int) -> Entry:
         board = self.storyboard
         placed = [Placed(s.speech.path, p.start_frame / fps + LEAD_SECONDS)
                   for s, p in zip(states, placements, strict=True) if s.speech]
-        music_path: Path | None = None
-        if board.music.source == "auto":
-            seed = zlib.crc32(board.title.encode("utf-8"))
-
-            # Made in 30 s steps so that small edits reuse the bed; the mix trims and fades it.
-            seconds = 30.0 * (int(total // 30) + 1)
-
-            def make_bed(tmp: Path) -> dict:
-                music_tool.ambient_bed(seconds, tmp, seed)
-                return {"seconds": seconds}
-
-            music_path = self.cache.produce("music", content_key("bed", seconds, seed),
-                                            ".wav", make_bed).path
-        elif board.music.source != "none":
-            music_path = (self.project.root / board.music.source).resolve()
+        layers: list[Layer] = []
+        music_path = self._music(total)
+        if music_path is not None:
+            layers.append(music_layer(music_path, total, board.music.gain_db, board.music.duck))
+        if board.ambience.source == "generator":
+            sounds = [Placed(s.clip.path, p.start_frame / fps, p.frames / fps)
+                      for s, p in zip(states, placements, strict=True)
+                      if s.clip is not None and s.clip.meta.get("sound")]
+            if sounds:
+                layers.append(Layer(sounds, board.ambience.gain_db, board.ambience.duck))
         key = content_key("mix", [(p.path.name, round(p.start, 4)) for p in placed],
-                          round(total, 4), music_path.name if music_path else None,
-                          file_fingerprint(music_path) if music_path else None,
-                          board.music.gain_db, board.music.duck)
+                          round(total, 4),
+                          [(layer.gain_db, layer.duck, layer.loop,
+                            [(c.path.name, round(c.start, 4), c.duration) for c in layer.clips])
+                           for layer in layers],
+                          file_fingerprint(music_path) if music_path else None)
 
         def make(tmp: Path) -> dict:
-            mix_programme(placed, total, tmp, music=music_path,
-                          music_gain_db=board.music.gain_db, duck=board.music.duck)
+            mix_programme(placed, total, tmp, layers)
             return {"seconds": total}
 
         return self._produce("audio", "all", key, ".m4a", make)
+
+    def _music(self, total: float) -> Path | None:
+        """The music file: the user's, a generated ambient bed (cached), or none."""
+        board = self.storyboard
+        if board.music.source == "none":
+            return None
+        if board.music.source != "auto":
+            return (self.project.root / board.music.source).resolve()
+        seed = zlib.crc32(board.title.encode("utf-8"))
+        # Made in 30 s steps so that small edits reuse the bed; the mix trims and fades it.
+        seconds = 30.0 * (int(total // 30) + 1)
+
+        def make_bed(tmp: Path) -> dict:
+            music_tool.ambient_bed(seconds, tmp, seed)
+            return {"seconds": seconds}
+
+        return self.cache.produce("music", content_key("bed", seconds, seed), ".wav",
+                                  make_bed).path
 
     def _write_manifest(self, states: list[_ShotState], placements: list[Placement],
                         fps: int) -> None:

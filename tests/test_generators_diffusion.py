@@ -11,17 +11,24 @@ import pytest
 torch = pytest.importorskip("torch", reason="diffusion extra not installed")
 pytest.importorskip("diffusers", reason="diffusion extra not installed")
 
-from tiny_diffusers import save_tiny_cogvideox, save_tiny_ltx, save_tiny_wan  # noqa: E402
+from tiny_diffusers import (  # noqa: E402
+    save_tiny_cogvideox,
+    save_tiny_ltx,
+    save_tiny_ltx2,
+    save_tiny_wan,
+)
 
 from storyreel.generators import ClipRequest, GeneratorError  # noqa: E402
 from storyreel.generators.cogvideox import CogVideoXGenerator  # noqa: E402
+from storyreel.generators.ltx2 import LTX2Generator  # noqa: E402
 from storyreel.generators.ltx_video import LTXVideoGenerator  # noqa: E402
 from storyreel.generators.registry import auto_choice  # noqa: E402
 from storyreel.generators.wan import WanGenerator  # noqa: E402
 from storyreel.tools.probe import probe  # noqa: E402
 
 BACKENDS = {"ltx-video": (LTXVideoGenerator, save_tiny_ltx), "wan": (WanGenerator, save_tiny_wan),
-            "cogvideox": (CogVideoXGenerator, save_tiny_cogvideox)}
+            "cogvideox": (CogVideoXGenerator, save_tiny_cogvideox),
+            "ltx-2": (LTX2Generator, save_tiny_ltx2)}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +50,16 @@ def test_backend_makes_a_clip_of_the_shots_exact_length_and_size(name, checkpoin
     info = probe(out.path)
     assert (info.frames, info.width, info.height, info.fps) == (30, 64, 32, 24.0)
     assert abs(info.video_duration - 1.25) < 0.01
+    assert info.has_audio == generator.makes_sound == out.has_sound
+
+
+def test_ltx2_sound_lasts_as_long_as_a_long_extended_shot(checkpoints, tmp_path):
+    generator = LTX2Generator()
+    generator.clip = dataclasses.replace(generator.clip, max_frames=17)  # a short model clip
+    out = generator(request(checkpoints["ltx-2"], num_frames=48), tmp_path / "long.mp4")
+    info = probe(out.path)
+    assert info.frames == 48 and out.has_sound
+    assert abs(info.audio_duration - 2.0) < 0.03  # AAC frames: within ~1/48 s
 
 
 def test_image_to_video_starts_from_the_given_picture(checkpoints, tmp_path):
@@ -147,6 +164,29 @@ def test_render_a_storyboard_with_a_diffusion_generator(short_project, checkpoin
     result = render(short_project.storyboard_path)
     info = probe(result.video)
     assert info.has_video and info.has_audio and (info.width, info.height) == (640, 360)
+
+
+def test_ltx2_sound_is_mixed_under_the_narration_and_can_be_turned_off(short_project,
+                                                                        checkpoints):
+    from storyreel.storyboards import dump_document, load_storyboard
+    from storyreel.studio.render import render
+
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["generator"] = {"name": "ltx-2", "model": str(checkpoints["ltx-2"]), "steps": 2,
+                        "height": 32}
+    del doc["shots"][2]  # two short shots keep the tiny model's attention small
+    doc["shots"][0]["narration"], doc["shots"][1]["narration"] = "Green tea.", "Hot water."
+    short_project.storyboard_path.write_text(dump_document(doc))
+    first = render(short_project.storyboard_path)
+    info = probe(first.video)
+    assert info.has_audio and abs(info.audio_duration - first.duration) < 0.05
+    with_sound = first.video.read_bytes()
+
+    doc["ambience"] = {"source": "none"}
+    short_project.storyboard_path.write_text(dump_document(doc))
+    second = render(short_project.storyboard_path)
+    # Only the sound mix is redone: the clips (picture and sound) come from the cache.
+    assert second.redone == {"audio": 1} and second.video.read_bytes() != with_sound
 
 
 @pytest.mark.gpu

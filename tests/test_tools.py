@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
+import numpy as np
 import pysubs2
 from PIL import Image, ImageChops
 
 from storyreel.generators import ClipRequest, get_generator
 from storyreel.tools.align import Word, align_script, script_tokens
-from storyreel.tools.ffmpeg import filter_value, run_ffmpeg
+from storyreel.tools.audio_mix import Layer, Placed, mix_programme
+from storyreel.tools.ffmpeg import ffmpeg_exe, filter_value, run_ffmpeg
 from storyreel.tools.fonts import fonts_dir
 from storyreel.tools.music import ambient_bed
 from storyreel.tools.probe import probe
+from storyreel.tools.speech import write_wav
 from storyreel.tools.subtitles import SubtitleLook, build_cues, join_tokens, write_ass
 
 
@@ -86,6 +90,32 @@ def test_chinese_subtitles_render_as_glyphs_not_boxes(tmp_path: Path):
 def test_ambient_bed_has_the_asked_length(tmp_path: Path):
     info = probe(ambient_bed(5.0, tmp_path / "bed.wav", seed=3))
     assert abs(info.audio_duration - 5.0) < 0.05
+
+
+def _tone(path: Path, seconds: float, hz: float, rate: int = 16000) -> Path:
+    t = np.arange(round(seconds * rate)) / rate
+    write_wav(path, (0.5 * np.sin(2 * np.pi * hz * t) * 32767).astype(np.int16), rate)
+    return path
+
+
+def _level_db(path: Path, start: float, end: float) -> float:
+    """RMS level (dBFS) of a stretch of a file's sound."""
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-ac", "1", "-ar", "8000",
+                          "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    samples = np.frombuffer(raw, dtype=np.float32)[round(start * 8000):round(end * 8000)]
+    return 10 * np.log10(np.mean(samples.astype(np.float64) ** 2) + 1e-12)
+
+
+def test_ambience_plays_at_its_place_for_its_length_under_the_voice(tmp_path: Path):
+    voice = _tone(tmp_path / "voice.wav", 1.0, 220)
+    sound = _tone(tmp_path / "sound.wav", 3.0, 660)  # longer than the shot it belongs to
+    out = mix_programme([Placed(voice, 0.0)], 4.0, tmp_path / "mix.m4a",
+                        [Layer([Placed(sound, 0.5, 2.0)], gain_db=-12.0)])
+    assert abs(probe(out).audio_duration - 4.0) < 0.03
+    spoken, ambience = _level_db(out, 0.1, 0.45), _level_db(out, 1.9, 2.2)
+    assert abs(spoken - ambience - 12) < 2  # the layer sits 12 dB under the voice
+    assert _level_db(out, 1.05, 1.35) < ambience - 6  # ducked, recovering after the voice
+    assert _level_db(out, 2.7, 3.9) < spoken - 50  # and stops where its shot ends
 
 
 def test_designed_portrait_clip_has_exact_frames(tmp_path: Path):

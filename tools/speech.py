@@ -1,4 +1,4 @@
-"""Types shared by the TTS engines."""
+"""Types shared by the TTS engines, and the WAV writer they (and sound-making generators) use."""
 
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ class Speech:
     words: tuple[Word, ...] | None = None
 
 
-def write_mono_wav(path: Path, pcm, sample_rate: int) -> None:
-    """Write 16-bit mono samples (a numpy int16 array) as a WAV file."""
+def write_wav(path: Path, pcm, sample_rate: int) -> None:
+    """Write 16-bit samples (a numpy int16 array: (samples,) mono or (samples, channels))
+    as a WAV file."""
     with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
+        handle.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
         handle.setsampwidth(2)
         handle.setframerate(sample_rate)
         handle.writeframes(pcm.tobytes())

@@ -15,7 +15,7 @@ from storyreel.storyboards import Voice
 from storyreel.storyboards.paths import inside_project
 
 from .ffmpeg import run_ffmpeg
-from .speech import Speech, VoiceCannotSpeak, VoiceNotFound, write_mono_wav
+from .speech import Speech, VoiceCannotSpeak, VoiceNotFound, write_wav
 from .tts import ResolvedVoice
 
 CHECKPOINT_NAMES = ("model.pth", "best_model.pth", "model_file.pth", "checkpoint.pth")
@@ -133,7 +133,7 @@ def synthesize(text: str, out_wav: Path, *, voice: ResolvedVoice, rate: float = 
         sample_rate = int(model.synthesizer.output_sample_rate)
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     raw = out_wav.with_name(out_wav.stem + ".raw.wav") if rate != 1.0 else out_wav
-    write_mono_wav(raw, pcm, sample_rate)
+    write_wav(raw, pcm, sample_rate)
     if rate != 1.0:
         try:
             run_ffmpeg(["-i", str(raw), "-af", f"atempo={rate}", "-c:a", "pcm_s16le",

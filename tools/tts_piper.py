@@ -12,7 +12,7 @@ import numpy as np
 import platformdirs
 
 from .piper_timing import map_chunks
-from .speech import Speech, VoiceNotFound, write_mono_wav
+from .speech import Speech, VoiceNotFound, write_wav
 
 BUNDLED_VOICE = "en_US-joe-medium"
 
@@ -93,6 +93,6 @@ def synthesize(text: str, out_wav: Path, *, model: Path, rate: float = 1.0,
                 lambda w: _phonemize_word(voice, w), rate_hz)
     audio = (np.concatenate([c.audio_int16_array for c in chunks]) if chunks
              else np.zeros(0, dtype=np.int16))
-    write_mono_wav(out_wav, audio, rate_hz)
+    write_wav(out_wav, audio, rate_hz)
     return Speech(path=out_wav, duration=len(audio) / rate_hz, sample_rate=rate_hz,
                   words=tuple(words) if words else None)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from langchain_core.tools import BaseTool, tool
 
+from storyreel.generators.registry import names as generator_names
 from storyreel.storyboards import StoryboardError
 from storyreel.storyboards.edits import EditError, StoryboardEditor
 from storyreel.storyboards.model import Aspect, Camera, Transition
@@ -44,12 +46,16 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
         board, _ = editor.load()
         lines = [f"title: {board.title} | language: {board.language} | aspect: "
                  f"{board.format.aspect} | style: {board.style} | voice: {board.voice.engine} "
-                 f"{board.voice.voice} rate {board.voice.rate} | music: {board.music.source}"]
+                 f"{board.voice.voice} rate {board.voice.rate} | music: {board.music.source} | "
+                 f"generator: {board.generator.name} | ambience: {board.ambience.source}"]
         for number, shot in enumerate(board.shots, start=1):
             extra = f" asset={shot.asset}" if shot.asset else ""
-            seed = f" seed={shot.generator.seed}" if shot.generator.seed is not None else ""
+            if shot.generator.seed is not None:
+                extra += f" seed={shot.generator.seed}"
+            if "name" in shot.generator.model_fields_set:
+                extra += f" generator={shot.generator.name}"
             lines.append(f"{number}. id={shot.id} camera={shot.camera} transition="
-                         f"{shot.transition}{extra}{seed}\n   narration: {shot.narration}\n"
+                         f"{shot.transition}{extra}\n   narration: {shot.narration}\n"
                          f"   visual: {shot.visual}")
         return "\n".join(lines)
 
@@ -150,6 +156,31 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
         return _apply(lambda: editor.set_top("music", fields), f"set the music: {fields}")
 
     @tool
+    def set_ambience(source: Literal["generator", "none"] | None = None,
+                     gain_db: float | None = None, duck: bool | None = None) -> str:
+        """Set the ambience: the sound a generator such as ltx-2 makes with the picture,
+        played under the voice. source 'generator' uses it, 'none' turns it off; gain in dB
+        (e.g. -12); duck lowers it while the voice speaks."""
+        fields = {k: v for k, v in {"source": source, "gain_db": gain_db, "duck": duck}.items()
+                  if v is not None}
+        return _apply(lambda: editor.set_top("ambience", fields), f"set the ambience: {fields}")
+
+    @tool
+    def set_generator(generator: str, model: str | None = None, shot_id: str | None = None) -> str:
+        """Choose what makes the pictures, for every shot or (with shot_id) one shot:
+        'auto' (best this machine can run), 'animatic' (CPU), 'ltx-2' (video with its own
+        sound), 'ltx-video', 'wan' or 'cogvideox'. model: a hub id or a local folder."""
+        if generator not in {"auto", *generator_names()}:
+            return (f"error: unknown generator {generator!r}; choose one of auto, "
+                    f"{', '.join(generator_names())}")
+        fields = {"name": generator} | ({"model": model} if model else {})
+        if shot_id is None:
+            return _apply(lambda: editor.set_top("generator", fields),
+                          f"every shot now uses {generator}")
+        return _apply(lambda: editor.set_generator(shot_id, **fields),
+                      f"shot {shot_id} now uses {generator}")
+
+    @tool
     def set_aspect(aspect: Aspect) -> str:
         """Set the frame: '16:9' (landscape), '9:16' (vertical, phones), '1:1' or '4:5'."""
         return _apply(lambda: editor.set_top("format", {"aspect": aspect}),
@@ -184,8 +215,8 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
 
     tools: list[BaseTool] = [show_storyboard, set_narration, set_visual, set_shot_options,
                              add_shot, remove_shot, move_shot, split_shot, merge_shots, set_style,
-                             set_voice, set_music, set_aspect, use_asset, list_assets, set_seed,
-                             validate_storyboard]
+                             set_voice, set_music, set_ambience, set_generator, set_aspect,
+                             use_asset, list_assets, set_seed, validate_storyboard]
     if render is not None:
         @tool
         def render_video(shot_id: str | None = None) -> str:

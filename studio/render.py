@@ -298,7 +298,8 @@ class Renderer:
             path = self.project.asset(spec.reference_image, shot.id)
             asset_id, image = file_fingerprint(path), path
         prompt = shot.visual or shot.narration
-        generator = get_generator(spec.name)
+        # The user's own footage is fitted to the shot, never replaced by generated video.
+        generator = get_generator("animatic" if footage is not None else spec.name)
         if generator.name != "animatic" and board.style:
             prompt = f"{board.style}, {prompt}"  # the style prefixes every diffusion prompt
         request = ClipRequest(prompt=prompt, width=width, height=height, fps=fps,

@@ -150,6 +150,18 @@ def test_add_remove_merge_and_voice(short_project):
     assert (board.music.gain_db, board.music.duck) == (-24, False)
 
 
+def test_choose_the_generator_and_its_ambience(short_project):
+    events = run_tools(short_project,
+                       [call("set_generator", generator="ltx-2")],
+                       [call("set_generator", generator="animatic", shot_id="cup")],
+                       [call("set_ambience", gain_db=-20)],
+                       [call("set_generator", generator="sora")])
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.generator.name == "ltx-2" and board.shot("cup").generator.name == "animatic"
+    assert board.ambience.gain_db == -20 and board.ambience.source == "generator"
+    assert "unknown generator 'sora'" in events[-1] and "ltx-2" in events[-1]
+
+
 def test_bad_tool_arguments_are_reported_and_the_file_stays_valid(short_project):
     before = short_project.storyboard_path.read_text()
     events = run_tools(short_project,

@@ -4,6 +4,7 @@ save_pretrained, loaded by the real generator code), on CPU in seconds."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from storyreel.generators.ltx2 import LTX2Generator  # noqa: E402
 from storyreel.generators.ltx_video import LTXVideoGenerator  # noqa: E402
 from storyreel.generators.registry import auto_choice  # noqa: E402
 from storyreel.generators.wan import WanGenerator  # noqa: E402
+from storyreel.tools.ffmpeg import run_ffmpeg  # noqa: E402
 from storyreel.tools.probe import probe  # noqa: E402
 
 BACKENDS = {"ltx-video": (LTXVideoGenerator, save_tiny_ltx), "wan": (WanGenerator, save_tiny_wan),
@@ -93,7 +95,8 @@ def test_long_shot_is_extended_from_each_segments_last_frame(checkpoints, tmp_pa
     generator.call_pipeline = spy
     out = generator(request(checkpoints["ltx-video"], num_frames=48), tmp_path / "long.mp4")
     assert calls[0] == (False, 17) and all(image for image, _ in calls[1:]) and len(calls) >= 3
-    assert probe(out.path).frames == 48
+    info = probe(out.path)
+    assert info.frames == 48 and info.has_audio == generator.makes_sound
 
 
 def test_pipeline_is_loaded_once_and_reused(checkpoints, tmp_path):
@@ -160,10 +163,18 @@ def test_render_a_storyboard_with_a_diffusion_generator(short_project, checkpoin
     _, doc = load_storyboard(short_project.storyboard_path)
     doc["generator"] = {"name": "ltx-video", "model": str(checkpoints["ltx-video"]), "steps": 2,
                         "height": 32}
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=s=160x90:d=2:r=24",
+                str(short_project.root / "assets" / "pour.mp4")])
+    doc["shots"][1]["asset"] = "assets/pour.mp4"
     short_project.storyboard_path.write_text(dump_document(doc))
     result = render(short_project.storyboard_path)
     info = probe(result.video)
     assert info.has_video and info.has_audio and (info.width, info.height) == (640, 360)
+    # The user's footage is used as it is, not replaced by generated video.
+    clips = [Path(s["clip"]) for s in
+             json.loads(short_project.last_render_path.read_text())["shots"]]
+    makers = [json.loads(c.with_suffix(".meta.json").read_text())["generator"] for c in clips]
+    assert makers == ["ltx-video", "animatic", "ltx-video"]
 
 
 def test_ltx2_sound_is_mixed_under_the_narration_and_can_be_turned_off(short_project,
@@ -202,4 +213,5 @@ def test_real_checkpoint_on_gpu(name, tmp_path):
     out = generator(ClipRequest(prompt="a red fox running through snow, cinematic",
                                 width=704, height=480, fps=24, num_frames=48, seed=1),
                     tmp_path / "clip.mp4")
-    assert probe(out.path).frames == 48
+    info = probe(out.path)
+    assert info.frames == 48 and info.has_audio == generator.makes_sound

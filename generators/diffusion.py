@@ -12,6 +12,8 @@ import json
 import math
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,8 +131,9 @@ class DiffusionGenerator(ABC):
         if key not in self._pipes:
             device = self.device()
             try:
-                text, image = self.load(model, torch_dtype(request.dtype, device),
-                                        local_only=True)
+                with _loading_bars_hidden():
+                    text, image = self.load(model, torch_dtype(request.dtype, device),
+                                            local_only=True)
             except (OSError, ValueError) as error:
                 raise GeneratorError(
                     f"{self.name}: checkpoint {model!r} is not on this machine ({error}). "
@@ -252,6 +255,23 @@ class DiffusionGenerator(ABC):
             for switch in ("enable_tiling", "enable_slicing"):
                 if hasattr(pipe.vae, switch):
                     getattr(pipe.vae, switch)()
+
+
+@contextmanager
+def _loading_bars_hidden() -> Iterator[None]:
+    """from_pretrained's own progress bars would draw over the render's progress display."""
+    import diffusers.utils.logging as diffusers_logging
+    import transformers.utils.logging as transformers_logging
+
+    shown = [(m, m.is_progress_bar_enabled()) for m in (diffusers_logging, transformers_logging)]
+    for module, _ in shown:
+        module.disable_progress_bar()
+    try:
+        yield
+    finally:
+        for module, enabled in shown:
+            if enabled:
+                module.enable_progress_bar()
 
 
 def model_index_class(model: str, local_only: bool = True) -> str:

@@ -25,6 +25,7 @@ app = typer.Typer(help="storyreel: storyboard YAML to a narrated, subtitled vide
                   invoke_without_command=True)
 err = Console(stderr=True)
 out = Console()
+STORYBOARD_ARGUMENT = "storyboard.yaml, or the project folder holding it"
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -154,15 +155,16 @@ def chat(directory: Annotated[Path, typer.Argument(help="Project folder")] = Pat
 
 
 @app.command()
-def validate(file: Annotated[Path, typer.Argument(help="storyboard.yaml")]) -> None:
+def validate(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)]) -> None:
     """Check a storyboard: YAML syntax, keys, types, assets, generators, music and voice.
     Exit 0 when valid."""
     from .project import Project
     from .render import check_storyboard
 
     def check():
-        board, _ = load_storyboard(file)
-        check_storyboard(board, Project.for_storyboard(file))
+        project = Project.for_storyboard(file)
+        board, _ = load_storyboard(project.storyboard_path)
+        check_storyboard(board, project)
         return board
 
     board = _user_errors(check)
@@ -171,7 +173,7 @@ def validate(file: Annotated[Path, typer.Argument(help="storyboard.yaml")]) -> N
 
 
 @app.command()
-def render(file: Annotated[Path, typer.Argument(help="storyboard.yaml")],
+def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
            output: Annotated[Path | None, typer.Option("-o", "--output",
                                                        help="Output .mp4 (default out/final.mp4)")]
            = None,

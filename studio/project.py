@@ -24,7 +24,10 @@ class Project:
 
     @classmethod
     def for_storyboard(cls, path: Path | str) -> Project:
+        """The project of a storyboard file, or of a folder holding storyboard.yaml."""
         path = Path(path).resolve()
+        if path.is_dir():
+            path = path / STORYBOARD
         return cls(root=path.parent, storyboard_path=path)
 
     @classmethod

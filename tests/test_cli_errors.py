@@ -60,8 +60,9 @@ def test_validate_reports_file_line_and_hint(tmp_path: Path):
     assert "Traceback" not in result.output
 
 
-def test_validate_accepts_the_examples(short_project):
+def test_validate_accepts_the_examples_by_file_or_project_folder(short_project):
     assert run("validate", str(short_project.storyboard_path)).exit_code == 0
+    assert run("validate", str(short_project.root)).exit_code == 0
 
 
 def test_missing_asset(short_project):
@@ -116,7 +117,7 @@ def test_disk_full_keeps_the_previous_video(rendered_short, monkeypatch):
 
 
 def test_json_events_for_scripts(short_project):
-    result = run("render", str(short_project.storyboard_path), "--json")
+    result = run("render", str(short_project.root), "--json")  # the project folder will do
     assert result.exit_code == 0
     assert result.output.strip().splitlines()[-1].startswith('{"kind":"finished"')
 

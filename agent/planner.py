@@ -35,6 +35,7 @@ Rules:
 - One visual idea per shot, 1-3 sentences of narration per shot, 6-14 shots.
 - `visual` describes what is seen (subject, setting, light), not the narration.
 - `style` is one short phrase that prefixes every visual prompt (look, palette, era).
+- `sound` (optional) names the scene's ambient sounds, never speech or music.
 - ids are short lowercase slugs (letters, digits, hyphens), unique.
 - language is a BCP-47 tag: en, zh, de, ...
 - aspect: "9:16" for phones/vertical/shorts/reels, else "16:9"."""
@@ -45,6 +46,8 @@ class PlannedShot(BaseModel):
     title: str | None = Field(None, description="2-6 word on-screen title, optional")
     narration: str = Field(description="what the voice says in this shot")
     visual: str = Field(description="what is seen: subject, setting, light")
+    sound: str | None = Field(None, description="ambient sounds of the scene, e.g. 'waves on "
+                              "pebbles, distant gulls'; no speech, no music")
     camera: Camera = "auto"
     transition: Transition = "crossfade"
 

@@ -41,8 +41,9 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
 
     @tool
     def show_storyboard() -> str:
-        """Show the current storyboard: title, style, voice, and every shot with its id,
-        narration, visual, camera, transition and asset. Call this before editing."""
+        """Show the current storyboard: title, style, voice, music, generator, and every shot
+        with its id, narration, visual, sound, camera, transition and asset. Call this before
+        editing."""
         board, _ = editor.load()
         lines = [f"title: {board.title} | language: {board.language} | aspect: "
                  f"{board.format.aspect} | style: {board.style} | voice: {board.voice.engine} "
@@ -54,9 +55,10 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
                 extra += f" seed={shot.generator.seed}"
             if "name" in shot.generator.model_fields_set:
                 extra += f" generator={shot.generator.name}"
+            heard = f"\n   sound: {shot.sound}" if shot.sound else ""
             lines.append(f"{number}. id={shot.id} camera={shot.camera} transition="
                          f"{shot.transition}{extra}\n   narration: {shot.narration}\n"
-                         f"   visual: {shot.visual}")
+                         f"   visual: {shot.visual}{heard}")
         return "\n".join(lines)
 
     @tool
@@ -71,6 +73,13 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
         fields = {"visual": visual} | ({"title": title} if title is not None else {})
         return _apply(lambda: editor.set_fields(shot_id, **fields),
                       f"changed the visual of shot {shot_id}")
+
+    @tool
+    def set_sound(shot_id: str, sound: str) -> str:
+        """Describe what is heard in one shot besides the narration, e.g. 'waves on pebbles,
+        distant gulls' (generators that make sound, such as ltx-2, follow it)."""
+        return _apply(lambda: editor.set_fields(shot_id, sound=sound),
+                      f"set the sound of shot {shot_id}")
 
     @tool
     def set_shot_options(shot_id: str, camera: Camera | None = None,
@@ -213,7 +222,8 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
         """Check that the storyboard file is valid."""
         return _apply(lambda: editor.load(), "the storyboard is valid")
 
-    tools: list[BaseTool] = [show_storyboard, set_narration, set_visual, set_shot_options,
+    tools: list[BaseTool] = [show_storyboard, set_narration, set_visual, set_sound,
+                             set_shot_options,
                              add_shot, remove_shot, move_shot, split_shot, merge_shots, set_style,
                              set_voice, set_music, set_ambience, set_generator, set_aspect,
                              use_asset, list_assets, set_seed, validate_storyboard]

@@ -35,6 +35,7 @@ class ClipRequest:
     offload: bool = False
     compile: bool = False
     generate_height: int | None = None  # diffusion: render at this height, then scale
+    sound: str = ""  # what is heard, for generators that make sound
 
     @property
     def duration(self) -> float:

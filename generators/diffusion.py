@@ -94,6 +94,10 @@ class DiffusionGenerator(ABC):
         """Extra keyword arguments this backend's pipelines take."""
         return {}
 
+    def prompt(self, request: ClipRequest) -> str:
+        """The text prompt for a shot."""
+        return request.prompt
+
     def call_pipeline(self, pipe: Any, *, prompt: str, negative_prompt: str, image: Any,
                       height: int, width: int, num_frames: int, steps: int, guidance: float,
                       generator: Any, callback: Any) -> Generated:
@@ -227,7 +231,7 @@ class DiffusionGenerator(ABC):
                 progress(min(0.99, (made + count * (step + 1) / steps) / wanted))
             return kwargs
 
-        arguments = dict(prompt=request.prompt, negative_prompt=request.negative_prompt,
+        arguments = dict(prompt=self.prompt(request), negative_prompt=request.negative_prompt,
                          image=image, height=height, width=width, num_frames=count, steps=steps,
                          guidance=guidance, callback=callback)
         for attempt in range(2):

@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .base import GeneratorError
+from .base import ClipRequest, GeneratorError
 from .diffusion import DiffusionGenerator, Generated, ModelClip
+
+DEFAULT_SOUND = "the natural ambient sound of the scene, no speech, no music"
 
 
 class LTX2Generator(DiffusionGenerator):
@@ -32,6 +34,11 @@ class LTX2Generator(DiffusionGenerator):
 
     def pipeline_arguments(self, pipe: Any) -> dict:
         return {"frame_rate": float(self.clip.fps)}
+
+    def prompt(self, request: ClipRequest) -> str:
+        """The picture's prompt and what is heard: the shot's `sound`, else the scene's own
+        ambience, kept clear of speech and music, which would fight the narration and bed."""
+        return f"{request.prompt}. Sound: {request.sound or DEFAULT_SOUND}."
 
     def unpack(self, pipe: Any, result: Any) -> Generated:
         audio = result.audio[0].float().cpu().numpy().T  # (channels, samples) -> (samples, ch)

@@ -112,6 +112,8 @@ class Shot(Strict):
     narration: str = ""
     visual: str = ""
     title: str | None = Field(None, description="On-screen title of a designed shot")
+    sound: str = Field("", description="What is heard besides the narration, for generators "
+                       "that make sound (ltx-2): 'waves on pebbles, distant gulls'")
     duration: Literal["auto"] | Annotated[float, Field(gt=0, le=600)] = "auto"
     camera: Camera = "auto"
     transition: Transition = Field("crossfade", description="Transition into the next shot")
@@ -129,7 +131,7 @@ class Shot(Strict):
         joined = "-".join(words)
         return _CAMERA_SYNONYMS.get(joined, joined)
 
-    @field_validator("narration", "visual")
+    @field_validator("narration", "visual", "sound")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()

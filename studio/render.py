@@ -308,7 +308,8 @@ class Renderer:
                               video=footage, model=spec.model,
                               negative_prompt=spec.negative_prompt or "", steps=spec.steps,
                               guidance=spec.guidance, dtype=spec.dtype, offload=spec.offload,
-                              compile=spec.compile, generate_height=spec.height)
+                              compile=spec.compile, generate_height=spec.height,
+                              sound=shot.sound if generator.makes_sound else "")
         key = content_key("visual", generator.name, request.__dict__ | {"image": None,
                                                                       "video": None}, asset_id)
 

@@ -99,6 +99,23 @@ def test_long_shot_is_extended_from_each_segments_last_frame(checkpoints, tmp_pa
     assert info.frames == 48 and info.has_audio == generator.makes_sound
 
 
+def test_ltx2_is_told_what_the_shot_sounds_like(checkpoints, tmp_path):
+    generator = LTX2Generator()
+    prompts: list[str] = []
+    original = generator.call_pipeline
+
+    def spy(pipe, **kwargs):
+        prompts.append(kwargs["prompt"])
+        return original(pipe, **kwargs)
+
+    generator.call_pipeline = spy
+    generator(request(checkpoints["ltx-2"], num_frames=12, sound="waves on pebbles"),
+              tmp_path / "a.mp4")
+    generator(request(checkpoints["ltx-2"], num_frames=12), tmp_path / "b.mp4")
+    assert prompts[0] == "misty hills at dawn. Sound: waves on pebbles."
+    assert "no speech, no music" in prompts[1]  # nothing that would fight the narration
+
+
 def test_pipeline_is_loaded_once_and_reused(checkpoints, tmp_path):
     generator = WanGenerator()
     generator(request(checkpoints["wan"]), tmp_path / "a.mp4")

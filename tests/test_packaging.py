@@ -1,0 +1,20 @@
+"""What a wheel installs: every module folder must be listed, or `pip install storyreel`
+(not editable) would miss it while the tests still pass on the source tree."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_folder_with_modules_or_examples_is_packaged():
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    wanted = set()
+    for package, folder in setuptools["package-dir"].items():
+        for source in (ROOT / folder).rglob("*"):
+            if source.suffix in {".py", ".yaml", ".tcss"} and "__pycache__" not in source.parts:
+                inner = source.parent.relative_to(ROOT / folder).parts
+                wanted.add(".".join([package, *inner]))
+    assert wanted <= set(setuptools["packages"]), wanted - set(setuptools["packages"])

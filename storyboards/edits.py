@@ -2,7 +2,8 @@
 
 Each edit changes the round-trip document in place, validates, and writes atomically with the
 previous version kept; an edit that would make the storyboard invalid changes nothing. The
-agent's tools, the CLI and the TUI all edit through this class.
+agent's tools, the CLI and the TUI all edit through this class; with a lock file, edits from
+several programs at once (the studio and a `storyreel chat` beside it) never undo each other.
 """
 
 from __future__ import annotations
@@ -10,36 +11,64 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from ruamel.yaml.comments import CommentedMap
 
+from .atomic import write_text_atomic
 from .errors import StoryboardError
 from .model import Storyboard
 from .paths import inside_project
-from .yaml_io import load_storyboard, save_document, validate_document
+from .yaml_io import load_storyboard, parse_document, save_document, validate_document
+
+LOCK_WAIT_SECONDS = 10.0
 
 
 class EditError(ValueError):
     """An edit that cannot be made; the message says why, for a person or a model."""
 
 
+class ChangedOnDisk(EditError):
+    """The file changed after the text being saved was read from it."""
+
+
 def _serialised(method):
-    """One edit at a time: an agent may run several tool calls at once, and each edit is a
-    read-modify-write of the same file."""
+    """One edit at a time: an agent may run several tool calls at once, other programs may
+    edit too, and each edit is a read-modify-write of the same file."""
     @functools.wraps(method)
     def locked(self, *args, **kwargs):
-        with self._lock:
+        with self._lock, self._other_programs_wait():
             return method(self, *args, **kwargs)
     return locked
 
 
 class StoryboardEditor:
-    def __init__(self, path: Path | str, backup_dir: Path | None = None):
+    def __init__(self, path: Path | str, backup_dir: Path | None = None,
+                 lock_path: Path | None = None):
         self.path = Path(path)
         self.backup_dir = backup_dir
         self._lock = threading.RLock()
+        self._file_lock = FileLock(lock_path, timeout=LOCK_WAIT_SECONDS) if lock_path else None
+
+    @contextmanager
+    def _other_programs_wait(self) -> Iterator[None]:
+        if self._file_lock is None:
+            yield
+            return
+        Path(self._file_lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._file_lock.acquire()
+        except Timeout:
+            raise EditError(f"{self.path.name} is being changed by another program; "
+                            "try again in a moment") from None
+        try:
+            yield
+        finally:
+            self._file_lock.release()
 
     def load(self) -> tuple[Storyboard, CommentedMap]:
         return load_storyboard(self.path)
@@ -50,6 +79,16 @@ class StoryboardEditor:
         except StoryboardError as error:
             raise EditError(f"that edit would make the storyboard invalid: {error}") from None
         save_document(doc, self.path, self.backup_dir)
+        return board
+
+    @_serialised
+    def replace_text(self, text: str, expected: str | None = None) -> Storyboard:
+        """Save a person's edit of the whole file, validated first. With `expected` (the text
+        the edit started from), refuse if the file changed since: someone else edited it."""
+        board = validate_document(parse_document(text, self.path), self.path)
+        if expected is not None and self.path.read_text(encoding="utf-8") != expected:
+            raise ChangedOnDisk(f"{self.path.name} changed on disk after it was loaded")
+        write_text_atomic(self.path, text, self.backup_dir)
         return board
 
     def _shots(self, doc: CommentedMap) -> list:

@@ -16,8 +16,10 @@ from .review import last_render
 
 
 def editor_for(project: Project) -> StoryboardEditor:
-    """Edits keep the previous version in .storyreel/history/ for undo."""
-    return StoryboardEditor(project.storyboard_path, backup_dir=project.history_dir)
+    """Edits keep the previous version in .storyreel/history/ for undo, and wait for each
+    other across programs."""
+    return StoryboardEditor(project.storyboard_path, backup_dir=project.history_dir,
+                            lock_path=project.state_dir / "storyboard.lock")
 
 
 def render_for(project: Project):

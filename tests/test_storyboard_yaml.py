@@ -109,3 +109,43 @@ def test_schema_describes_the_public_keys():
 
 def test_dump_of_unchanged_document_is_identical():
     assert dump_document(parse_document(VALID)) == VALID
+
+
+def test_saving_text_loaded_before_someone_else_edited_is_refused(short_project):
+    from storyreel.storyboards.edits import ChangedOnDisk
+    from storyreel.studio.chat import editor_for
+
+    editor = editor_for(short_project)
+    loaded = short_project.storyboard_path.read_text()
+    editor.set_fields("cup", narration="Steam curls up.")  # someone else, meanwhile
+    with pytest.raises(ChangedOnDisk):
+        editor.replace_text(loaded.replace("push-in", "static"), expected=loaded)
+    assert "Steam curls up." in short_project.storyboard_path.read_text()
+
+
+def _edit_many(storyboard: str, shot_id: str, count: int) -> None:
+    from storyreel.studio.chat import editor_for
+    from storyreel.studio.project import Project
+
+    editor = editor_for(Project.for_storyboard(storyboard))
+    for take in range(count):
+        editor.set_fields(shot_id, narration=f"Take {take} of {shot_id}.")
+
+
+def test_two_programs_editing_at_once_lose_nothing(short_project):
+    """The studio and a `storyreel chat` beside it: every edit is a read-modify-write."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    programs = [spawn.Process(target=_edit_many,
+                              args=(str(short_project.storyboard_path), shot, 15))
+                for shot in ("leaves", "calm")]
+    for program in programs:
+        program.start()
+    for program in programs:
+        program.join(60)
+    assert [p.exitcode for p in programs] == [0, 0]
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.shot("leaves").narration == "Take 14 of leaves."
+    assert board.shot("calm").narration == "Take 14 of calm."
+    assert len(list(short_project.history_dir.iterdir())) == 30  # every version kept

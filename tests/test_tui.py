@@ -71,6 +71,30 @@ async def test_edit_yaml_with_an_error_then_fix_it(short_project):
     assert len(list(short_project.history_dir.iterdir())) == 1
 
 
+async def test_yaml_tab_follows_edits_made_elsewhere_and_never_silently_undoes_them(
+        short_project):
+    from storyreel.studio.chat import editor_for
+
+    elsewhere = editor_for(short_project)  # e.g. `storyreel chat` in another terminal
+    app = make_app(short_project.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        editor = app.screen.query_one(StoryboardEditor)
+        elsewhere.set_fields("cup", narration="Steam curls up.")
+        await wait_for(pilot, lambda: "Steam curls up." in editor.text_area.text, 5)
+
+        mine = editor.text_area.text.replace("camera: push-in", "camera: static")
+        editor.text_area.load_text(mine)  # an unsaved edit here...
+        elsewhere.set_fields("calm", narration="Breathe.")  # ...and another one there
+        problems = editor.query_one("#problems")
+        await wait_for(pilot, lambda: "drops your edits" in str(problems.render()), 5)
+        assert editor.text_area.text == mine  # the unsaved edit stays on screen
+        await pilot.press("ctrl+s")  # saving now, having been told, means it
+        assert short_project.storyboard_path.read_text() == mine
+    kept = [p.read_text() for p in short_project.history_dir.iterdir()]
+    assert any("Breathe." in text for text in kept)  # the other version is in history
+
+
 async def test_render_then_regenerate_a_shot(short_project):
     app = make_app(short_project.root)
     async with app.run_test(size=(100, 30)) as pilot:

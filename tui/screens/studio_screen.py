@@ -56,7 +56,7 @@ class StudioScreen(Screen):
             with TabPane("Shots", id="shots"):
                 yield ShotsPane(graphics=self.graphics)
             with TabPane("Storyboard", id="storyboard"):
-                yield StoryboardEditor(self.project.storyboard_path, self.project.history_dir)
+                yield StoryboardEditor(editor_for(self.project))
             with TabPane("Chat", id="chat"):
                 yield ChatPanel(lambda: open_chat(self.project.root, self.model_factory()))
             with TabPane("Render", id="render"):

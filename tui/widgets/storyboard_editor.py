@@ -1,19 +1,22 @@
 """storyboard.yaml in an editor: saving validates first, errors show at their lines, an
-invalid edit never replaces the good file, and earlier versions can be restored."""
+invalid edit never replaces the good file, and earlier versions can be restored.
+
+The file may also change under it (the chat tab, a new take, `storyreel chat` in another
+terminal): with no unsaved edits the editor follows the file; with unsaved edits it says so,
+and saving over the other version needs a second ctrl+s (that version is kept in history)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
-from storyreel.storyboards import StoryboardError, parse_document, validate_document
-from storyreel.storyboards.atomic import write_text_atomic
+from storyreel.storyboards import StoryboardError, edits
 
 from ..messages import StoryboardSaved
+
+DISK_CHECK_SECONDS = 1.0
 
 
 class StoryboardEditor(Vertical):
@@ -28,16 +31,21 @@ class StoryboardEditor(Vertical):
         Binding("ctrl+l", "reload", "Reload"),
     ]
 
-    def __init__(self, path: Path, history: Path, **kwargs) -> None:
+    def __init__(self, editor: edits.StoryboardEditor, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.path = path
-        self.history = history
+        self.editor = editor
+        self.path = editor.path
         self._restore_index = 0
+        self._on_disk = ""  # the file's text when last loaded or saved here
+        self._overwrite = False  # the next save may replace a version made elsewhere
 
     def compose(self) -> ComposeResult:
-        yield TextArea.code_editor(self.path.read_text(encoding="utf-8"), language="yaml",
-                                   id="yaml", soft_wrap=True)
+        self._on_disk = self.path.read_text(encoding="utf-8")
+        yield TextArea.code_editor(self._on_disk, language="yaml", id="yaml", soft_wrap=True)
         yield Static("", id="problems")
+
+    def on_mount(self) -> None:
+        self.set_interval(DISK_CHECK_SECONDS, self._follow_the_file)
 
     @property
     def text_area(self) -> TextArea:
@@ -48,29 +56,62 @@ class StoryboardEditor(Vertical):
         problems.set_class(ok, "ok")
         problems.update(message)
 
+    def _load(self, text: str) -> None:
+        cursor = self.text_area.cursor_location
+        self.text_area.load_text(text)
+        self.text_area.move_cursor(cursor)
+        self._on_disk, self._overwrite = text, False
+
+    def _follow_the_file(self) -> None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except OSError:
+            return
+        if text == self._on_disk or self._overwrite:
+            return
+        if self.text_area.text == self._on_disk:  # nothing unsaved: show the new version
+            self._load(text)
+            self._say(f"{self.path.name} was changed elsewhere; showing the new version",
+                      ok=True)
+            self.post_message(StoryboardSaved())
+        else:
+            self._overwrite = True
+            self._say(f"{self.path.name} was changed elsewhere (chat, a new take or another "
+                      "program): ctrl+l loads it and drops your edits; ctrl+s saves yours over "
+                      "it (that version is kept in history)", ok=False)
+
     def action_save(self) -> None:
         text = self.text_area.text
         try:
-            validate_document(parse_document(text, self.path), self.path)
+            self.editor.replace_text(text, expected=None if self._overwrite else self._on_disk)
+        except edits.ChangedOnDisk:
+            self._overwrite = True
+            self._say(f"not saved: {self.path.name} was changed elsewhere since it was loaded. "
+                      "ctrl+s again saves yours over it (that version is kept in history); "
+                      "ctrl+l loads it", ok=False)
+            return
         except StoryboardError as error:
             self._say(f"not saved: {error}", ok=False)
             first = error.problems[0]
             if first.line:
                 self.text_area.move_cursor((first.line - 1, max(0, (first.column or 1) - 1)))
             return
-        write_text_atomic(self.path, text, self.history)
-        self._restore_index = 0
+        except edits.EditError as error:
+            self._say(f"not saved: {error}", ok=False)
+            return
+        self._on_disk, self._overwrite, self._restore_index = text, False, 0
         self._say(f"saved {self.path.name} (previous version kept)", ok=True)
         self.post_message(StoryboardSaved())
 
     def action_reload(self) -> None:
-        self.text_area.load_text(self.path.read_text(encoding="utf-8"))
+        self._load(self.path.read_text(encoding="utf-8"))
         self._say("reloaded from disk", ok=True)
 
     def action_previous_version(self) -> None:
         """Load the next-older saved version into the editor (save to keep it)."""
-        versions = sorted(self.history.glob(f"{self.path.stem}.*{self.path.suffix}"),
-                          reverse=True) if self.history.exists() else []
+        history = self.editor.backup_dir
+        versions = sorted(history.glob(f"{self.path.stem}.*{self.path.suffix}"),
+                          reverse=True) if history and history.exists() else []
         if self._restore_index >= len(versions):
             self._say("no older version", ok=False)
             return

@@ -165,11 +165,11 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
         return _apply(lambda: editor.set_top("music", fields), f"set the music: {fields}")
 
     @tool
-    def set_ambience(source: Literal["generator", "none"] | None = None,
+    def set_ambience(source: Literal["shots", "none"] | None = None,
                      gain_db: float | None = None, duck: bool | None = None) -> str:
-        """Set the ambience: the sound a generator such as ltx-2 makes with the picture,
-        played under the voice. source 'generator' uses it, 'none' turns it off; gain in dB
-        (e.g. -12); duck lowers it while the voice speaks."""
+        """Set the ambience: the shots' own sound (what ltx-2 makes with the picture, the
+        sound of the user's video clips), played under the voice. source 'shots' uses it,
+        'none' turns it off; gain in dB (e.g. -12); duck lowers it while the voice speaks."""
         fields = {k: v for k, v in {"source": source, "gain_db": gain_db, "duck": duck}.items()
                   if v is not None}
         return _apply(lambda: editor.set_top("ambience", fields), f"set the ambience: {fields}")

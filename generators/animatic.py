@@ -27,7 +27,8 @@ TITLE_IN = 0.35  # seconds before the title starts fading in
 SPLIT_MIN_FRAMES = 96  # clips at least this long render as two halves in parallel
 # A keyframe every second lets later stages seek into a clip instead of decoding all of it.
 ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p",
-          "-g", "24", "-an"]
+          "-g", "24"]
+SILENT = ["-an"]
 
 
 def _still(fps: int) -> str:
@@ -63,11 +64,12 @@ class AnimaticGenerator:
     name = "animatic"
     text_to_video = True
     image_to_video = True
-    makes_sound = False
+    makes_sound = False  # only footage brings its own sound
 
     def __call__(self, request: ClipRequest, output: Path,
                  progress: ProgressCallback | None = None) -> ClipOutput:
-        """Render `request` into `output` (H.264, silent, exactly `request.num_frames` frames).
+        """Render `request` into `output` (H.264, exactly `request.num_frames` frames; silent
+        unless made from footage with sound, which is retimed along with the picture).
 
         Args:
             request: prompt, size, fps, frame count, seed, camera, title and optional
@@ -77,14 +79,16 @@ class AnimaticGenerator:
         """
         if request.num_frames < 1:
             raise GeneratorError("a clip needs at least one frame")
+        sound = False
         if request.video is not None:
-            self._encode(self._footage_args(request), request.num_frames, request.fps, output,
-                         progress)
+            args, sound_args = self._footage_args(request)
+            self._encode(args, request.num_frames, request.fps, output, progress, sound_args)
+            sound = sound_args != SILENT
         else:
             with tempfile.TemporaryDirectory(prefix="animatic-") as scratch:
                 self._render_still_based(request, Path(scratch), output, progress)
         return ClipOutput(output, request.num_frames, request.fps, request.width, request.height,
-                          self.name)
+                          self.name, has_sound=sound)
 
     def _render_still_based(self, request: ClipRequest, scratch: Path, output: Path,
                             progress: ProgressCallback | None) -> None:
@@ -133,9 +137,9 @@ class AnimaticGenerator:
 
     @staticmethod
     def _encode(args: list[str], count: int, fps: int, output: Path,
-                progress: ProgressCallback | None) -> None:
-        run_ffmpeg([*args, "-frames:v", str(count), "-r", str(fps), *ENCODE, str(output)],
-                   duration=count / fps, on_progress=progress)
+                progress: ProgressCallback | None, sound: list[str] = SILENT) -> None:
+        run_ffmpeg([*args, "-frames:v", str(count), "-r", str(fps), *ENCODE, *sound,
+                    str(output)], duration=count / fps, on_progress=progress)
 
     def _image_args(self, request: ClipRequest, first: int = 0) -> list[str]:
         w, h = request.width, request.height
@@ -146,25 +150,33 @@ class AnimaticGenerator:
                  "vignette=angle=PI/6,format=yuv420p")
         return ["-i", str(request.image), "-vf", graph]
 
-    def _footage_args(self, request: ClipRequest) -> list[str]:
+    def _footage_args(self, request: ClipRequest) -> tuple[list[str], list[str]]:
+        """(input and picture arguments, sound arguments): footage trimmed, slowed (up to
+        1.6x, its sound slowed without a change of pitch) or looped to the shot's length."""
         w, h = request.width, request.height
         try:
-            source = probe(request.video).video_duration or 0.0
+            info = probe(request.video)
         except Exception as error:
             raise GeneratorError(f"cannot read video {request.video}: {error}") from error
+        source = info.video_duration or 0.0
         if source <= 0:
             raise GeneratorError(f"{request.video} has no video stream")
         needed = request.duration
         loop: list[str] = []
-        speed = "setpts=PTS-STARTPTS"
+        speed, tempo = "setpts=PTS-STARTPTS", ""
         if source < needed <= source * 1.6:
             speed = f"setpts={needed / source:.5f}*(PTS-STARTPTS)"  # slow down to fit
+            tempo = f"atempo={source / needed:.5f},"
         elif source < needed:
             loop = ["-stream_loop", "-1"]
         graph = (f"{speed},fps={request.fps},"
                  f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,"
                  "format=yuv420p")
-        return [*loop, "-i", str(request.video), "-vf", graph]
+        sound = SILENT
+        if info.has_audio:
+            sound = ["-map", "0:v:0", "-map", "0:a:0", "-af",
+                     f"{tempo}apad,atrim=0:{needed:.6f}", "-c:a", "aac", "-b:a", "160k"]
+        return [*loop, "-i", str(request.video), "-vf", graph], sound
 
     def _designed_args(self, request: ClipRequest, layers: dict[str, Layer],
                        first: int = 0) -> list[str]:

@@ -64,7 +64,7 @@ class Generator(Protocol):
     name: str
     text_to_video: bool
     image_to_video: bool
-    makes_sound: bool  # its clips carry generated sound (ambience) with the picture
+    makes_sound: bool  # its clips carry generated sound with the picture
 
     def __call__(self, request: ClipRequest, output: Path,
                  progress: ProgressCallback | None = None) -> ClipOutput: ...

@@ -72,10 +72,11 @@ class Music(Strict):
 
 
 class Ambience(Strict):
-    """Sound a generator makes with the picture (LTX-2), played under the narration."""
+    """The shots' own sound, played under the narration: what a generator makes with the
+    picture (LTX-2) and the sound of the user's video clips."""
 
-    source: Literal["generator", "none"] = Field(
-        "generator", description="'generator': the shots' own generated sound; 'none': silent")
+    source: Literal["shots", "none"] = Field(
+        "shots", description="'shots': the shots' own sound; 'none': narration and music only")
     gain_db: Annotated[float, Field(ge=-60, le=0)] = -12.0
     duck: bool = True
 

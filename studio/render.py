@@ -226,7 +226,7 @@ class Renderer:
         def mix() -> Entry:
             return self._audio(states, placements, total, fps)
 
-        if self._wants_ambience():  # the mix needs the clips' generated sound
+        if self._wants_ambience():  # the mix needs the clips' own sound
             self._concurrently(align, visual)
             audio = mix()
         else:  # visuals and the mix need only speech lengths, not word timings: run all three
@@ -386,10 +386,13 @@ class Renderer:
         return make
 
     def _wants_ambience(self) -> bool:
+        """Whether any shot may bring its own sound: footage, or a generator that makes it."""
         board = self.storyboard
-        return board.ambience.source == "generator" and any(
-            get_generator(board.generator.merged(s.generator).name).makes_sound
-            for s in board.shots)
+        if board.ambience.source != "shots":
+            return False
+        return any((s.asset and not is_image(self.project.asset(s.asset, s.id)))
+                   or get_generator(board.generator.merged(s.generator).name).makes_sound
+                   for s in board.shots)
 
     def _audio(self, states: list[_ShotState], placements: list[Placement], total: float,
                fps: int) -> Entry:
@@ -400,7 +403,7 @@ class Renderer:
         music_path = self._music(total)
         if music_path is not None:
             layers.append(music_layer(music_path, total, board.music.gain_db, board.music.duck))
-        if board.ambience.source == "generator":
+        if board.ambience.source == "shots":
             sounds = [Placed(s.clip.path, p.start_frame / fps, p.frames / fps)
                       for s, p in zip(states, placements, strict=True)
                       if s.clip is not None and s.clip.meta.get("sound")]

@@ -6,6 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
+
 from storyreel.tools.ffmpeg import ffmpeg_exe
 
 
@@ -18,3 +20,11 @@ def integrated_loudness(path: Path) -> tuple[float, float]:
     lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
     peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
     return lufs, peak
+
+
+def level_db(path: Path, start: float, end: float) -> float:
+    """RMS level (dBFS) of a stretch of a file's sound."""
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-ac", "1", "-ar", "8000",
+                          "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    samples = np.frombuffer(raw, dtype=np.float32)[round(start * 8000):round(end * 8000)]
+    return float(10 * np.log10(np.mean(samples.astype(np.float64) ** 2) + 1e-12))

@@ -159,7 +159,7 @@ def test_choose_the_generator_and_its_ambience(short_project):
                        [call("set_generator", generator="sora")])
     board, _ = load_storyboard(short_project.storyboard_path)
     assert board.generator.name == "ltx-2" and board.shot("cup").generator.name == "animatic"
-    assert board.ambience.gain_db == -20 and board.ambience.source == "generator"
+    assert board.ambience.gain_db == -20 and board.ambience.source == "shots"
     assert board.shot("leaves").sound == "wind in the tea bushes"
     assert "unknown generator 'sora'" in events[-1] and "ltx-2" in events[-1]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pysubs2
 import pytest
-from media import integrated_loudness
+from media import integrated_loudness, level_db
 from PIL import ImageChops
 
 from storyreel.storyboards import dump_document, load_storyboard
@@ -148,6 +148,35 @@ def test_user_image_asset_is_used_with_camera_motion(short_project):
     assert b > r + 60  # the user's blue photo fills the frame
     assert ImageChops.difference(first, last).getbbox() is not None  # the camera moves
     assert result.video.exists()
+
+
+def test_sound_of_user_footage_plays_under_the_narration(short_project):
+    from storyreel.tools.ffmpeg import run_ffmpeg
+
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=3", "-f", "lavfi", "-i",
+                "anoisesrc=d=3:c=pink:a=0.5", "-pix_fmt", "yuv420p", "-shortest",
+                str(short_project.root / "assets" / "waves.mp4")])
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["shots"][1]["asset"] = "assets/waves.mp4"
+    doc["music"] = {"source": "none"}
+    short_project.storyboard_path.write_text(dump_document(doc))
+    with_waves = render(short_project.storyboard_path)
+    kept = short_project.root / "with-waves.mp4"
+    kept.write_bytes(with_waves.video.read_bytes())
+    doc["ambience"] = {"source": "none"}
+    short_project.storyboard_path.write_text(dump_document(doc))
+    without = render(short_project.storyboard_path)
+    assert without.redone == {"audio": 1}  # the picture is unchanged, only the mix
+
+    shot = json.loads(short_project.last_render_path.read_text())["shots"][1]
+    start, end = shot["start"] + 0.25, shot["start"] + shot["frames"] / 24 - 0.25
+    windows = [start + i / 10 for i in range(int((end - start) * 10))]
+
+    def quietest(video: Path) -> float:
+        return min(level_db(video, t, t + 0.1) for t in windows)
+
+    assert quietest(without.video) < -80  # the narration has pauses...
+    assert quietest(kept) > -60  # ...where the footage's own sound is heard
 
 
 def test_cache_never_returns_half_written_entries(tmp_path):

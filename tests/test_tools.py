@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pysubs2
+from media import level_db
 from PIL import Image, ImageChops
 
 from storyreel.generators import ClipRequest, get_generator
 from storyreel.tools.align import Word, align_script, script_tokens
 from storyreel.tools.audio_mix import Layer, Placed, mix_programme
-from storyreel.tools.ffmpeg import ffmpeg_exe, filter_value, run_ffmpeg
+from storyreel.tools.ffmpeg import filter_value, run_ffmpeg
 from storyreel.tools.fonts import fonts_dir
 from storyreel.tools.music import ambient_bed
 from storyreel.tools.probe import probe
@@ -98,24 +98,16 @@ def _tone(path: Path, seconds: float, hz: float, rate: int = 16000) -> Path:
     return path
 
 
-def _level_db(path: Path, start: float, end: float) -> float:
-    """RMS level (dBFS) of a stretch of a file's sound."""
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-ac", "1", "-ar", "8000",
-                          "-f", "f32le", "-"], capture_output=True, check=True).stdout
-    samples = np.frombuffer(raw, dtype=np.float32)[round(start * 8000):round(end * 8000)]
-    return 10 * np.log10(np.mean(samples.astype(np.float64) ** 2) + 1e-12)
-
-
 def test_ambience_plays_at_its_place_for_its_length_under_the_voice(tmp_path: Path):
     voice = _tone(tmp_path / "voice.wav", 1.0, 220)
     sound = _tone(tmp_path / "sound.wav", 3.0, 660)  # longer than the shot it belongs to
     out = mix_programme([Placed(voice, 0.0)], 4.0, tmp_path / "mix.m4a",
                         [Layer([Placed(sound, 0.5, 2.0)], gain_db=-12.0)])
     assert abs(probe(out).audio_duration - 4.0) < 0.03
-    spoken, ambience = _level_db(out, 0.1, 0.45), _level_db(out, 1.9, 2.2)
+    spoken, ambience = level_db(out, 0.1, 0.45), level_db(out, 1.9, 2.2)
     assert abs(spoken - ambience - 12) < 2  # the layer sits 12 dB under the voice
-    assert _level_db(out, 1.05, 1.35) < ambience - 6  # ducked, recovering after the voice
-    assert _level_db(out, 2.7, 3.9) < spoken - 50  # and stops where its shot ends
+    assert level_db(out, 1.05, 1.35) < ambience - 6  # ducked, recovering after the voice
+    assert level_db(out, 2.7, 3.9) < spoken - 50  # and stops where its shot ends
 
 
 def test_designed_portrait_clip_has_exact_frames(tmp_path: Path):
@@ -136,6 +128,22 @@ def test_short_footage_is_slowed_or_looped_to_fit(tmp_path: Path):
         out = get_generator("animatic")(request, tmp_path / f"f{frames}.mp4")
         info = probe(out.path)
         assert (info.width, info.height, info.frames) == (256, 144, frames)
+        assert not info.has_audio and not out.has_sound
+
+
+def test_footage_keeps_its_sound_retimed_with_the_picture(tmp_path: Path):
+    source = tmp_path / "waves.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x240:r=24:d=2", "-f", "lavfi", "-i",
+                "sine=frequency=440:duration=2", "-pix_fmt", "yuv420p", "-shortest",
+                str(source)])
+    for frames in (30, 72, 120):  # trimmed, slowed (1.5x) and looped
+        request = ClipRequest(prompt="", width=256, height=144, fps=24, num_frames=frames,
+                              video=source)
+        out = get_generator("animatic")(request, tmp_path / f"f{frames}.mp4")
+        info = probe(out.path)
+        assert out.has_sound and info.frames == frames
+        assert abs(info.audio_duration - frames / 24) < 0.03
+        assert level_db(out.path, 0.1, frames / 24 - 0.1) > -25  # heard all along (-21 dB)
 
 
 def test_piper_reports_word_timings_for_the_script(tmp_path: Path):

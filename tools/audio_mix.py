@@ -1,5 +1,5 @@
-"""The programme's sound: narration on its timeline, music and generated ambience ducked under
-it, loudness normalised."""
+"""The programme's sound: narration on its timeline, music and the shots' own sound (ambience)
+ducked under it, loudness normalised."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Placed:
 
 @dataclass(frozen=True)
 class Layer:
-    """Sound under the narration (music, generated ambience): its clips, their level, whether
+    """Sound under the narration (music, ambience): its clips, their level, whether
     they duck while the voice speaks, and the fades at each clip's edges."""
 
     clips: Sequence[Placed]

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 from storyreel.generators import ClipRequest, get_generator
-from storyreel.generators.registry import DIFFUSION_PREFERENCE, checkpoint_on_disk
+from storyreel.generators.diffusion import checkpoint_on_disk
+from storyreel.generators.registry import DIFFUSION_PREFERENCE
 
 
 def measure(name: str, height: int, seconds: float, folder: Path) -> str:

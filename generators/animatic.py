@@ -66,6 +66,9 @@ class AnimaticGenerator:
     image_to_video = True
     makes_sound = False  # only footage brings its own sound
 
+    def check(self, model: str | None) -> None:
+        """Runs anywhere: ffmpeg and Pillow are always installed."""
+
     def __call__(self, request: ClipRequest, output: Path,
                  progress: ProgressCallback | None = None) -> ClipOutput:
         """Render `request` into `output` (H.264, exactly `request.num_frames` frames; silent

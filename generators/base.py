@@ -60,11 +60,26 @@ class GeneratorError(RuntimeError):
     """A generator could not make a clip; the message says why and what to do."""
 
 
+class CheckpointMissing(GeneratorError):
+    """A diffusion checkpoint is not on this machine; it is only ever fetched on request."""
+
+    def __init__(self, generator: str, model: str, detail: str = "") -> None:
+        self.generator, self.model = generator, model
+        because = f" ({detail})" if detail else ""
+        super().__init__(
+            f"{generator}: checkpoint {model!r} is not on this machine{because}. Download it "
+            f"once with `storyreel models pull {generator}`, or set generator.model to a local "
+            "folder saved with save_pretrained.")
+
+
 class Generator(Protocol):
     name: str
     text_to_video: bool
     image_to_video: bool
     makes_sound: bool  # its clips carry generated sound with the picture
+
+    def check(self, model: str | None) -> None:
+        """Raise GeneratorError when this machine cannot run it with `model`."""
 
     def __call__(self, request: ClipRequest, output: Path,
                  progress: ProgressCallback | None = None) -> ClipOutput: ...

@@ -23,7 +23,7 @@ from PIL import Image
 
 from storyreel.tools.ffmpeg import ffmpeg_exe
 
-from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
+from .base import CheckpointMissing, ClipOutput, ClipRequest, GeneratorError, ProgressCallback
 from .sound import SoundTrack
 
 
@@ -115,6 +115,18 @@ class DiffusionGenerator(ABC):
 
     # The shared machinery -------------------------------------------------------------
 
+    def check(self, model: str | None) -> None:
+        """Fail now, not mid-render, when the packages or the checkpoint are missing."""
+        import importlib.util
+
+        if any(importlib.util.find_spec(p) is None for p in ("torch", "diffusers", "transformers")):
+            raise GeneratorError(
+                f"{self.name} needs the diffusion extra: install a torch build for this "
+                "machine, then pip install 'storyreel[diffusion]'")
+        model = model or self.default_model
+        if not checkpoint_on_disk(model):
+            raise CheckpointMissing(self.name, model)
+
     @property
     def text_to_video(self) -> bool:
         return True
@@ -139,10 +151,7 @@ class DiffusionGenerator(ABC):
                     text, image = self.load(model, torch_dtype(request.dtype, device),
                                             local_only=True)
             except (OSError, ValueError) as error:
-                raise GeneratorError(
-                    f"{self.name}: checkpoint {model!r} is not on this machine ({error}). "
-                    f"Download it once with `storyreel models pull {self.name}`, or set "
-                    "generator.model to a local folder saved with save_pretrained.") from None
+                raise CheckpointMissing(self.name, model, str(error)) from None
             for pipe in (p for p in (text, image) if p is not None):
                 self._prepare(pipe, device, request)
             self._pipes[key] = (text, image)
@@ -276,6 +285,15 @@ def _loading_bars_hidden() -> Iterator[None]:
         for module, enabled in shown:
             if enabled:
                 module.enable_progress_bar()
+
+
+def checkpoint_on_disk(model: str) -> bool:
+    """Whether `model` (a local folder or a hub id in Hugging Face's cache) is here."""
+    if (Path(model) / "model_index.json").exists():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model, "model_index.json"), str)
 
 
 def model_index_class(model: str, local_only: bool = True) -> str:

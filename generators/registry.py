@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cache
 
 from .base import Generator, GeneratorError
+from .diffusion import checkpoint_on_disk
 
 _FACTORIES: dict[str, Callable[[], Generator]] = {}
 
@@ -54,16 +55,6 @@ def auto_choice() -> tuple[str, str]:
             return name, f"GPU and {generator.default_model} found"
     return "animatic", ("GPU found but no video checkpoint on disk: auto uses the animatic "
                         "generator (storyreel models pull ltx-video)")
-
-
-def checkpoint_on_disk(model: str) -> bool:
-    from pathlib import Path
-
-    if (Path(model) / "model_index.json").exists():
-        return True
-    from huggingface_hub import try_to_load_from_cache
-
-    return isinstance(try_to_load_from_cache(model, "model_index.json"), str)
 
 
 def _register_builtin() -> None:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from storyreel.storyboards import StoryboardError, examples, json_schema, load_storyboard
@@ -29,7 +30,7 @@ STORYBOARD_ARGUMENT = "storyboard.yaml, or the project folder holding it"
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -133,7 +134,7 @@ def chat(directory: Annotated[Path, typer.Argument(help="Project folder")] = Pat
 
     session = _user_errors(lambda: open_chat(directory, make_chat_model(model)))
     for role, text in session.history()[-6:]:
-        out.print(f"[dim]{role}: {text}[/]")
+        out.print(f"[dim]{role}: {escape(text)}[/]")
     out.print("[bold]storyreel chat[/] (empty line or Ctrl-D to quit)")
     try:
         while True:
@@ -147,9 +148,9 @@ def chat(directory: Annotated[Path, typer.Argument(help="Project folder")] = Pat
                 for event in session.send(message):
                     style = "dim" if event.kind == "action" else "bold"
                     prefix = "  - " if event.kind == "action" else ""
-                    out.print(f"[{style}]{prefix}{event.text}[/]", highlight=False)
+                    out.print(f"[{style}]{prefix}{escape(event.text)}[/]", highlight=False)
             except LLMUnreachable as error:
-                err.print(f"[red]error:[/] {error}")
+                err.print(f"[red]error:[/] {escape(str(error))}")
     finally:
         session.close()
 

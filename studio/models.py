@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storyreel.generators.registry import DIFFUSION_PREFERENCE, checkpoint_on_disk, get_generator
+from storyreel.generators.diffusion import checkpoint_on_disk
+from storyreel.generators.registry import DIFFUSION_PREFERENCE, get_generator
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .events import STAGES, Event
@@ -40,7 +41,7 @@ class RichProgress:
             return
         if event.kind == "warning":
             where = f"{event.shot}: " if event.shot else ""
-            self.console.print(f"[yellow]warning:[/] {where}{event.message}")
+            self.console.print(f"[yellow]warning:[/] {escape(where)}{escape(event.message or '')}")
             return
         if event.stage is None or event.stage not in self.tasks:
             return
@@ -48,6 +49,7 @@ class RichProgress:
         if event.kind == "start":
             self.progress.update(task, shot=event.shot or "")
         elif event.kind == "failed":
-            self.console.print(f"[red]failed:[/] {event.shot} ({event.stage}): {event.message}")
+            self.console.print(f"[red]failed:[/] {event.shot} ({event.stage}): "
+                               f"{escape(event.message or '')}")
         elif event.kind in ("done", "cached"):
             self.progress.advance(task)

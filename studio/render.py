@@ -113,13 +113,20 @@ def preflight(storyboard: Storyboard, project: Project, output: Path) -> Resolve
 def check_storyboard(storyboard: Storyboard, project: Project) -> ResolvedVoice:
     """What the storyboard refers to: assets, generators, music file and voice (also what
     `storyreel validate` checks)."""
+    generators: set[tuple[str, str | None]] = set()
     for shot in storyboard.shots:
+        spec = storyboard.generator.merged(shot.generator)
+        resolve_name(spec.name)
         if shot.asset:
             path = project.asset(shot.asset, shot.id)
             if not (is_image(path) or path.suffix.lower() in MEDIA_SUFFIXES):
                 raise ProjectError(f"shot {shot.id!r}: asset {shot.asset!r} is neither an image "
                                    f"nor a video ({', '.join(sorted(MEDIA_SUFFIXES))})")
-        resolve_name(storyboard.generator.merged(shot.generator).name)
+            if not is_image(path):
+                continue  # footage is used as it is
+        generators.add((spec.name, spec.model))
+    for name, model in sorted(generators, key=str):
+        get_generator(name).check(model)
     source = storyboard.music.source
     if source not in {"auto", "none"}:
         path = inside_project(project.root, source)
@@ -177,17 +184,25 @@ class Renderer:
             for state in todo:
                 guarded(state)
 
-    def _say_auto_fallback_once(self, board: Storyboard) -> None:
-        """With the diffusion extra installed but no GPU or checkpoint, `auto` means the
-        animatic: say so once per render, not once per shot."""
+    def _say_how_shots_are_made(self, board: Storyboard) -> None:
+        """Once per render, not once per shot: when `auto` falls back to the animatic (with
+        the diffusion extra installed), and when a diffusion backend will run on the CPU."""
         import importlib.util
 
         if importlib.util.find_spec("diffusers") is None:
             return
-        if any(board.generator.merged(s.generator).name == "auto" for s in board.shots):
+        names = {board.generator.merged(s.generator).name for s in board.shots}
+        if "auto" in names:
             name, why = auto_choice()
             if name == "animatic":
                 self._emit("warning", message=why)
+        chosen = sorted(n for n in names if n not in {"auto", "animatic"})
+        if chosen:
+            import torch
+
+            if not torch.cuda.is_available():
+                self._emit("warning", message=f"{', '.join(chosen)} will run on the CPU (no "
+                           "CUDA GPU here): expect minutes to hours per shot")
 
     @staticmethod
     def _concurrently(*calls: Callable[[], object]) -> list:
@@ -205,7 +220,7 @@ class Renderer:
         width, height = board.format.size
         states = [_ShotState(shot, shot_seed(board, shot)) for shot in board.shots]
         self._emit("plan", total=len(states), message=f"{len(states)} shots, {width}x{height}")
-        self._say_auto_fallback_once(board)
+        self._say_how_shots_are_made(board)
 
         self._each("voice", states, lambda s: self._voice(s, voice))
         for state in states:

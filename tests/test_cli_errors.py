@@ -6,6 +6,7 @@ import errno
 import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from storyreel.storyboards import dump_document, load_storyboard
@@ -141,3 +142,31 @@ def test_validate_checks_what_render_checks(short_project):
     edit(short_project, lambda d: d["music"].__setitem__("source", "assets/missing.ogg"))
     result = run("validate", str(short_project.storyboard_path))
     assert result.exit_code == 1 and "music file 'assets/missing.ogg'" in result.output
+
+
+def test_missing_checkpoint_fails_before_any_work_and_downloads_nothing(short_project,
+                                                                         tmp_path, monkeypatch):
+    pytest.importorskip("diffusers", reason="diffusion extra not installed")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    edit(short_project, lambda d: d.__setitem__(
+        "generator", {"name": "ltx-video", "model": "someone/not-downloaded"}))
+    for command in ("validate", "render"):
+        result = run(command, str(short_project.root))
+        assert result.exit_code == 1 and "storyreel models pull ltx-video" in result.output
+        assert "Traceback" not in result.output
+    assert not (short_project.cache_dir / "voice").exists()  # no work was started
+    assert not (tmp_path / "hf").exists()  # and nothing was fetched
+
+
+def test_missing_diffusion_extra_says_what_to_install(short_project, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "torch"
+                        else real_find_spec(name, *args))
+    edit(short_project, lambda d: d.__setitem__("generator", {"name": "wan"}))
+    result = run("render", str(short_project.root))
+    assert result.exit_code == 1
+    assert "pip install 'storyreel[diffusion]'" in " ".join(result.output.split())
+    assert "Traceback" not in result.output

@@ -220,7 +220,7 @@ def test_ltx2_sound_is_mixed_under_the_narration_and_can_be_turned_off(short_pro
 @pytest.mark.gpu
 @pytest.mark.parametrize("name", list(BACKENDS))
 def test_real_checkpoint_on_gpu(name, tmp_path):
-    from storyreel.generators.registry import checkpoint_on_disk
+    from storyreel.generators.diffusion import checkpoint_on_disk
 
     generator = BACKENDS[name][0]()
     if not torch.cuda.is_available():

@@ -85,7 +85,8 @@ class StudioScreen(Screen):
         try:
             board, _ = load_storyboard(self.project.storyboard_path)
         except StoryboardError as error:
-            self.notify(f"storyboard.yaml has problems: {error}", severity="error", timeout=8)
+            self.notify(f"storyboard.yaml has problems: {error}", severity="error", timeout=8,
+                        markup=False)
             return
         self.title = f"storyreel: {board.title}"
         self.sub_title = self.project.root.name
@@ -142,7 +143,7 @@ class StudioScreen(Screen):
         try:
             editor_for(self.project).set_generator(shot_id, seed=seed)
         except EditError as error:
-            self.notify(str(error), severity="error")
+            self.notify(str(error), severity="error", markup=False)
             return
         self.notify(message)
         self.live[shot_id] = "queued"
@@ -159,7 +160,7 @@ class StudioScreen(Screen):
                 subprocess.Popen([*command, *seek.get(command[0], []), str(video)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 return
-        self.notify(f"no video player found (mpv, ffplay, vlc); the file is {video}",
+        self.notify(f"no video player found (mpv, ffplay, vlc); the file is {video}", markup=False,
                     severity="warning", timeout=8)
 
     def on_storyboard_saved(self, _: StoryboardSaved) -> None:
@@ -202,9 +203,10 @@ class StudioScreen(Screen):
         self.live = {k: v for k, v in self.live.items() if v == "failed"}
         self.query_one(RenderPanel).finish(message.video, message.error)
         if message.video:
-            self.notify(f"rendered {message.video}")
+            self.notify(f"rendered {message.video}", markup=False)
         else:
-            self.notify(message.error or "render failed", severity="error", timeout=10)
+            self.notify(message.error or "render failed", severity="error", timeout=10,
+                        markup=False)
         self.refresh_shots()
 
     def on_unmount(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -38,18 +39,18 @@ class ChatPanel(Vertical):
         try:
             self.session = self.open_session()
         except Exception as error:  # no model configured: explain, keep the rest usable
-            self.log_view.write(f"[yellow]{error}[/]")
+            self.log_view.write(f"[yellow]{escape(str(error))}[/]")
             self.query_one(Input).disabled = True
             return
         for role, text in self.session.history()[-8:]:
-            self.log_view.write(f"[dim]{role}: {text}[/]")
+            self.log_view.write(f"[dim]{role}: {escape(text)}[/]")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text or self.session is None:
             return
         event.input.value = ""
-        self.log_view.write(f"[b cyan]you:[/] {text}")
+        self.log_view.write(f"[b cyan]you:[/] {escape(text)}")
         self.send(text)
 
     @work(thread=True, exclusive=True, group="chat")
@@ -57,12 +58,12 @@ class ChatPanel(Vertical):
         try:
             for item in self.session.send(text):
                 if item.kind == "action":
-                    self.app.call_from_thread(self.log_view.write, f"  [dim]- {item.text}[/]")
+                    self.app.call_from_thread(self.log_view.write, f"  [dim]- {escape(item.text)}[/]")
                     self.post_message(StoryboardSaved())
                 else:
-                    self.app.call_from_thread(self.log_view.write, f"[b]studio:[/] {item.text}")
+                    self.app.call_from_thread(self.log_view.write, f"[b]studio:[/] {escape(item.text)}")
         except Exception as error:
-            self.app.call_from_thread(self.log_view.write, f"[red]error: {error}[/]")
+            self.app.call_from_thread(self.log_view.write, f"[red]error: {escape(str(error))}[/]")
 
     def on_unmount(self) -> None:
         if self.session is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar, RichLog, Static
@@ -41,9 +42,9 @@ class RenderPanel(Vertical):
         if event.kind in ("done", "failed", "warning") and event.stage not in (None, "segment"):
             colour = {"done": "green", "failed": "red", "warning": "yellow"}[event.kind]
             self.query_one(RichLog).write(f"[{colour}]{event.kind}[/] {event.stage or ''} "
-                                          f"{event.shot or ''} {event.message}")
+                                          f"{event.shot or ''} {escape(event.message or '')}")
 
     def finish(self, video: str | None, error: str | None) -> None:
-        text = f"[green]rendered:[/] {video}" if video else f"[red]{error}[/]"
+        text = f"[green]rendered:[/] {escape(video)}" if video else f"[red]{escape(error or '')}[/]"
         self.query_one("#output", Static).update(text)
         self.query_one(RichLog).write(text)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.widgets import Static
 from textual_image.widget import HalfcellImage, Image
@@ -73,7 +74,7 @@ class ReviewPanel(Vertical):
             return
         take = f"take {review.take}" + (" (approved)" if review.approved else "")
         lines = [f"[b]{review.id}[/b]  {take}  [dim]{review.status}[/dim]", "",
-                 review.narration or "[dim](no narration)[/dim]"]
+                 escape(review.narration) if review.narration else "[dim](no narration)[/dim]"]
         if self.cues:
-            lines += ["", "[dim]subtitles:[/dim]", *self.cues]
+            lines += ["", "[dim]subtitles:[/dim]", *map(escape, self.cues)]
         self.query_one("#text", Static).update("\n".join(lines))

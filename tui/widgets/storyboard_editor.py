@@ -42,7 +42,7 @@ class StoryboardEditor(Vertical):
     def compose(self) -> ComposeResult:
         self._on_disk = self.path.read_text(encoding="utf-8")
         yield TextArea.code_editor(self._on_disk, language="yaml", id="yaml", soft_wrap=True)
-        yield Static("", id="problems")
+        yield Static("", id="problems", markup=False)
 
     def on_mount(self) -> None:
         self.set_interval(DISK_CHECK_SECONDS, self._follow_the_file)

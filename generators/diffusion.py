@@ -125,6 +125,10 @@ class DiffusionGenerator(ABC):
                 "machine, then pip install 'storyreel[diffusion]'")
         model = model or self.default_model
         if not checkpoint_on_disk(model):
+            if is_local_folder(model):
+                raise GeneratorError(
+                    f"{self.name}: {model} is not a checkpoint folder (it has no "
+                    "model_index.json; save one with save_pretrained, or give a hub id)")
             raise CheckpointMissing(self.name, model)
 
     @property
@@ -287,10 +291,16 @@ def _loading_bars_hidden() -> Iterator[None]:
                 module.enable_progress_bar()
 
 
+def is_local_folder(model: str) -> bool:
+    """Whether `model` names a folder (a path) rather than a hub id ('namespace/name')."""
+    return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model \
+        or Path(model).exists()
+
+
 def checkpoint_on_disk(model: str) -> bool:
     """Whether `model` (a local folder or a hub id in Hugging Face's cache) is here."""
-    if (Path(model) / "model_index.json").exists():
-        return True
+    if is_local_folder(model):
+        return (Path(model).expanduser() / "model_index.json").exists()
     from huggingface_hub import try_to_load_from_cache
 
     return isinstance(try_to_load_from_cache(model, "model_index.json"), str)

@@ -184,10 +184,13 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
     """Render a storyboard into an MP4 with SRT, WebVTT and ASS subtitles beside it.
 
     Finished work is cached in .storyreel/: after an edit only what changed is redone,
-    and an interrupted render resumes where it stopped.
+    and an interrupted render resumes where it stopped. A video checkpoint the storyboard
+    needs and this machine lacks is downloaded only if you say yes when asked.
     """
     from .render import render as run_render
 
+    if not json_events and sys.stdin.isatty():
+        _user_errors(lambda: _offer_missing_checkpoints(file))
     if json_events:
         def emit(event):
             print(event.model_dump_json(exclude_none=True), flush=True)
@@ -200,6 +203,42 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
     redone = ", ".join(f"{stage} {count}" for stage, count in result.redone.items()) or "nothing"
     out.print(f"[green]rendered[/] {result.video} ({result.duration:.1f} s); subtitles: "
               f"{', '.join(p.name for p in result.subtitles)}; redone: {redone}")
+
+
+def _offer_missing_checkpoints(file: Path) -> None:
+    """Ask, for each checkpoint the storyboard needs that is not here, whether to get it."""
+    from storyreel.generators.base import CheckpointMissing
+
+    from .project import Project
+    from .render import check_storyboard
+
+    project = Project.for_storyboard(file)
+    board, _ = load_storyboard(project.storyboard_path)
+    while True:
+        try:
+            check_storyboard(board, project)
+            return
+        except CheckpointMissing as missing:
+            if not _download(missing.model, f"{missing.generator} needs {missing.model}, "
+                             "which is not on this machine. Download it now"):
+                raise
+
+
+def _download(repo: str, question: str, ask: bool = True) -> bool:
+    """Show the checkpoint's size, ask, then download it; False when the user says no."""
+    from .models import download_size, pull
+
+    try:
+        size = download_size(repo)
+        if ask and not typer.confirm(f"{question} ({size / 1e9:.1f} GB)?"):
+            return False
+        out.print(f"[green]downloaded[/] {escape(repo)} to {escape(pull(repo))}")
+        return True
+    except (OSError, ValueError) as error:
+        _fail(f"cannot download {repo}: {error}")
+    except Exception as error:  # hub client errors (offline, unknown repo) end in one message
+        _fail(f"cannot download {repo}: {type(error).__name__}: {error}")
+    return False
 
 
 models_app = typer.Typer(help="Video diffusion checkpoints: list, pull.", no_args_is_help=True)
@@ -220,27 +259,15 @@ def models_list() -> None:
 
 
 @models_app.command("pull")
-def models_pull(name: Annotated[str, typer.Argument(help="ltx-video, wan or cogvideox")],
+def models_pull(name: Annotated[str, typer.Argument(help="ltx-2, ltx-video, wan or cogvideox")],
                 model: Annotated[str | None, typer.Option(help="Another hub id")] = None,
                 yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False) -> None:
     """Download a backend's checkpoint (shows its size and asks first)."""
     from storyreel.generators import get_generator
 
-    from .models import download_size, pull
-
-    def fetch() -> None:
-        repo = model or get_generator(name).default_model
-        size = download_size(repo)
-        if not yes and not typer.confirm(f"Download {repo} ({size / 1e9:.1f} GB)?"):
-            raise typer.Exit(1)
-        out.print(f"[green]downloaded[/] {repo} to {pull(repo)}")
-
-    try:
-        _user_errors(fetch)
-    except (OSError, ValueError) as error:
-        _fail(f"cannot download: {error}")
-    except Exception as error:  # hub client errors (offline, unknown repo) end in one message
-        _fail(f"cannot download {model or name}: {type(error).__name__}: {error}")
+    repo = model or _user_errors(lambda: get_generator(name).default_model)
+    if not _download(repo, f"Download {repo}", ask=not yes):
+        raise typer.Exit(1)
 
 
 @app.command()

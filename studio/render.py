@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyreel.generators import ClipRequest, GeneratorError, get_generator, resolve_name
+from storyreel.generators.diffusion import is_local_folder
 from storyreel.generators.registry import auto_choice
 from storyreel.storyboards import Shot, Storyboard, load_storyboard
 from storyreel.storyboards.paths import inside_project
@@ -110,6 +111,15 @@ def preflight(storyboard: Storyboard, project: Project, output: Path) -> Resolve
     return check_storyboard(storyboard, project)
 
 
+def model_path(project: Project, model: str | None) -> str | None:
+    """A checkpoint folder written relative to the project (or with ~) as an absolute path;
+    hub ids as they are."""
+    if model is None:
+        return None
+    folder = project.root / Path(model).expanduser()
+    return str(folder.resolve()) if is_local_folder(model) or folder.exists() else model
+
+
 def check_storyboard(storyboard: Storyboard, project: Project) -> ResolvedVoice:
     """What the storyboard refers to: assets, generators, music file and voice (also what
     `storyreel validate` checks)."""
@@ -124,7 +134,7 @@ def check_storyboard(storyboard: Storyboard, project: Project) -> ResolvedVoice:
                                    f"nor a video ({', '.join(sorted(MEDIA_SUFFIXES))})")
             if not is_image(path):
                 continue  # footage is used as it is
-        generators.add((spec.name, spec.model))
+        generators.add((spec.name, model_path(project, spec.model)))
     for name, model in sorted(generators, key=str):
         get_generator(name).check(model)
     source = storyboard.music.source
@@ -320,7 +330,7 @@ class Renderer:
         request = ClipRequest(prompt=prompt, width=width, height=height, fps=fps,
                               num_frames=state.frames, seed=state.seed, style=board.style,
                               title=shot.title or "", camera=shot.camera, image=image,
-                              video=footage, model=spec.model,
+                              video=footage, model=model_path(self.project, spec.model),
                               negative_prompt=spec.negative_prompt or "", steps=spec.steps,
                               guidance=spec.guidance, dtype=spec.dtype, offload=spec.offload,
                               compile=spec.compile, generate_height=spec.height,

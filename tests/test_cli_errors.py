@@ -170,3 +170,43 @@ def test_missing_diffusion_extra_says_what_to_install(short_project, monkeypatch
     assert result.exit_code == 1
     assert "pip install 'storyreel[diffusion]'" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_render_asks_before_fetching_a_missing_checkpoint(short_project, monkeypatch, answer):
+    pytest.importorskip("diffusers", reason="diffusion extra not installed")
+    import typer
+
+    from storyreel.generators import diffusion
+    from storyreel.generators.base import CheckpointMissing
+    from storyreel.studio import cli, models
+
+    edit(short_project, lambda d: d.__setitem__(
+        "generator", {"name": "ltx-video", "model": "someone/ltx"}))
+    pulled: list[str] = []
+    questions: list[str] = []
+    monkeypatch.setattr(diffusion, "checkpoint_on_disk", lambda model: model in pulled)
+    monkeypatch.setattr(models, "download_size", lambda repo: 7.6e9)
+    monkeypatch.setattr(models, "pull", lambda repo: pulled.append(repo) or f"/hub/{repo}")
+    monkeypatch.setattr(typer, "confirm", lambda text: questions.append(text) or answer)
+    if answer:
+        cli._offer_missing_checkpoints(short_project.root)
+    else:
+        with pytest.raises(CheckpointMissing):
+            cli._offer_missing_checkpoints(short_project.root)
+    assert pulled == (["someone/ltx"] if answer else [])
+    assert questions == ["ltx-video needs someone/ltx, which is not on this machine. Download "
+                         "it now (7.6 GB)?"]
+
+
+def test_a_checkpoint_folder_is_found_relative_to_the_project(short_project):
+    pytest.importorskip("diffusers", reason="diffusion extra not installed")
+    edit(short_project, lambda d: d.__setitem__(
+        "generator", {"name": "wan", "model": "./models/wan"}))
+    result = run("validate", str(short_project.root))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{short_project.root}/models/wan is not a checkpoint folder" in \
+        " ".join(result.output.split())
+    (short_project.root / "models" / "wan").mkdir(parents=True)
+    (short_project.root / "models" / "wan" / "model_index.json").write_text("{}")
+    assert run("validate", str(short_project.root)).exit_code == 0

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from storyreel.storyboards import StoryboardError, examples, json_schema, load_storyboard
 from storyreel.tools.ffmpeg import FFmpegError
@@ -284,9 +285,9 @@ def doctor() -> None:
     table.add_column("status")
     for name, check in _doctor_checks():
         try:
-            table.add_row(name, check())
+            table.add_row(name, Text(check()))
         except Exception as error:  # a doctor reports every failure instead of stopping
-            table.add_row(name, f"[red]missing:[/] {error}")
+            table.add_row(name, Text(f"missing: {error}", style="red"))
     out.print(table)
 
 
@@ -303,7 +304,7 @@ def _doctor_checks():
         wanted = ["subtitles", "xfade", "zoompan", "loudnorm", "sidechaincompress"]
         missing = [f for f in wanted if f" {f} " not in filters]
         version = first.split("\n")[0]
-        return version + (f" [red](missing filters: {', '.join(missing)})[/]" if missing else
+        return version + (f" (MISSING filters: {', '.join(missing)})" if missing else
                           " (libx264, libass, xfade, loudnorm: ok)")
 
     def voices() -> str:
@@ -343,6 +344,19 @@ def _doctor_checks():
             return f"CUDA: {torch.cuda.get_device_name(0)}"
         return "no CUDA GPU: CPU animatic generator"
 
+    def diffusion() -> str:
+        import importlib.metadata
+
+        from .models import model_statuses
+
+        try:
+            version = importlib.metadata.version("diffusers")
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed (pip install 'storyreel[diffusion]' after a torch build)"
+        here = [f"{s.generator} ({s.model})" for s in model_statuses() if s.on_disk]
+        return (f"diffusers {version}; checkpoints here: {', '.join(here)}" if here else
+                f"diffusers {version}; no checkpoint here yet (storyreel models pull ltx-2)")
+
     def llm() -> str:
         from storyreel.agent.llm import make_chat_model, model_spec
 
@@ -356,7 +370,8 @@ def _doctor_checks():
         return f"Python {platform.python_version()} on {sys.platform}, {os.cpu_count()} cores"
 
     return [("system", system), ("ffmpeg", ffmpeg), ("voices", voices), ("coqui TTS", coqui),
-            ("whisper", whisper), ("fonts", fonts), ("GPU", gpu), ("LLM", llm)]
+            ("whisper", whisper), ("fonts", fonts), ("GPU", gpu),
+            ("video diffusion", diffusion), ("LLM", llm)]
 
 
 if __name__ == "__main__":

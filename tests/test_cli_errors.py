@@ -127,6 +127,9 @@ def test_schema_and_doctor_run():
     assert '"shots"' in run("schema").output
     doctor = run("doctor")
     assert doctor.exit_code == 0 and "en_US-joe-medium" in doctor.output
+    shown = " ".join(doctor.output.split())
+    assert "'storyreel[coqui]'" in shown or "coqui TTS │ installed" in shown  # not eaten
+    assert "video diffusion" in shown
 
 
 def test_permission_error_names_the_file(rendered_short, monkeypatch):

@@ -29,6 +29,7 @@ class ShotReview:
     status: str  # "rendered", "changed" or "not rendered"
     approved: bool
     next_start: float | None = None  # the next shot's narration start (shots overlap)
+    sound: str = ""  # what should be heard besides the narration
 
 
 def approvals_path(project: Project) -> Path:
@@ -75,7 +76,7 @@ def reviews(project: Project, board: Storyboard) -> list[ShotReview]:
             duration=info[0]["frames"] / info[1] if info else None,
             start=info[0]["narration_start"] if info else None,
             clip=clip if clip and clip.exists() else None, status=status,
-            approved=takes.get(shot.id) == seed))
+            approved=takes.get(shot.id) == seed, sound=shot.sound))
     return [replace(review, next_start=following.start)
             for review, following in zip(out, out[1:], strict=False)] + out[-1:]
 

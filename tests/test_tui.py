@@ -98,12 +98,13 @@ async def test_yaml_tab_follows_edits_made_elsewhere_and_never_silently_undoes_t
 async def test_brackets_in_the_narration_are_shown_as_written(short_project):
     from storyreel.studio.chat import editor_for
 
-    editor_for(short_project).set_fields("leaves", narration="Tea [laughs] begins [b]here.")
+    editor_for(short_project).set_fields("leaves", narration="Tea [laughs] begins [b]here.",
+                                         sound="wind [soft]")
     app = make_app(short_project.root)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         text = str(app.screen.query_one("#text").render())
-        assert "Tea [laughs] begins [b]here." in text
+        assert "Tea [laughs] begins [b]here." in text and "sound: wind [soft]" in text
 
 
 async def test_render_then_regenerate_a_shot(short_project):

@@ -75,6 +75,8 @@ class ReviewPanel(Vertical):
         take = f"take {review.take}" + (" (approved)" if review.approved else "")
         lines = [f"[b]{review.id}[/b]  {take}  [dim]{review.status}[/dim]", "",
                  escape(review.narration) if review.narration else "[dim](no narration)[/dim]"]
+        if review.sound:
+            lines += ["", f"[dim]sound:[/dim] {escape(review.sound)}"]
         if self.cues:
             lines += ["", "[dim]subtitles:[/dim]", *map(escape, self.cues)]
         self.query_one("#text", Static).update("\n".join(lines))

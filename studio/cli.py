@@ -227,13 +227,14 @@ def _offer_missing_checkpoints(file: Path) -> None:
 
 def _download(repo: str, question: str, ask: bool = True) -> bool:
     """Show the checkpoint's size, ask, then download it; False when the user says no."""
-    from .models import download_size, pull
+    from .models import download_plan, pull
 
     try:
-        size = download_size(repo)
+        files = download_plan(repo)
+        size = sum(files.values())
         if ask and not typer.confirm(f"{question} ({size / 1e9:.1f} GB)?"):
             return False
-        out.print(f"[green]downloaded[/] {escape(repo)} to {escape(pull(repo))}")
+        out.print(f"[green]downloaded[/] {escape(repo)} to {escape(pull(repo, files))}")
         return True
     except (OSError, ValueError) as error:
         _fail(f"cannot download {repo}: {error}")

@@ -3,7 +3,10 @@ a render)."""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from storyreel.generators.diffusion import checkpoint_on_disk
 from storyreel.generators.registry import DIFFUSION_PREFERENCE, get_generator
@@ -24,16 +27,42 @@ def model_statuses() -> list[ModelStatus]:
     return out
 
 
-def download_size(model: str) -> int:
-    """Bytes the checkpoint's files take (asks the hub; no download)."""
-    from huggingface_hub import HfApi
+WEIGHTS = re.compile(r"\.(safetensors|bin|pt|pth|ckpt|msgpack|h5|onnx)$")
+VARIANT = re.compile(r"\.(fp16|bf16|fp32|fp8)\.[a-z0-9]+$")
 
+
+def pipeline_files(index: dict, files: dict[str, int]) -> dict[str, int]:
+    """Of a repository's files (path -> bytes), those a diffusers pipeline loads: its
+    model_index.json and the folders of its components, safetensors preferred over other
+    weight formats and plain weights over dtype variants. Video repositories often also hold
+    the original single-file checkpoints, several times the size of what is used."""
+    components = {name for name, value in index.items()
+                  if not name.startswith("_") and isinstance(value, list) and value[0]}
+    chosen = {path: size for path, size in files.items()
+              if path == "model_index.json" or path.split("/")[0] in components and "/" in path}
+    plain_safetensors = {path.rsplit("/", 1)[0] for path in chosen
+                         if path.endswith(".safetensors") and not VARIANT.search(path)}
+
+    def redundant(path: str) -> bool:
+        folder = path.rsplit("/", 1)[0]
+        return bool(WEIGHTS.search(path)) and folder in plain_safetensors and (
+            not path.endswith(".safetensors") or bool(VARIANT.search(path)))
+
+    return {path: size for path, size in chosen.items() if not redundant(path)}
+
+
+def download_plan(model: str) -> dict[str, int]:
+    """The files `pull` would fetch for `model`, with their sizes (asks the hub; fetches
+    only model_index.json)."""
+    from huggingface_hub import HfApi, hf_hub_download
+
+    index = json.loads(Path(hf_hub_download(model, "model_index.json")).read_text("utf-8"))
     info = HfApi().model_info(model, files_metadata=True)
-    return sum(s.size or 0 for s in info.siblings or [])
+    return pipeline_files(index, {s.rfilename: s.size or 0 for s in info.siblings or []})
 
 
-def pull(model: str) -> str:
-    """Download a checkpoint into Hugging Face's usual cache (with its progress bars)."""
+def pull(model: str, files: dict[str, int]) -> str:
+    """Download those files into Hugging Face's usual cache (with its progress bars)."""
     from huggingface_hub import snapshot_download
 
-    return snapshot_download(model)
+    return snapshot_download(model, allow_patterns=list(files))

@@ -189,8 +189,10 @@ def test_render_asks_before_fetching_a_missing_checkpoint(short_project, monkeyp
     pulled: list[str] = []
     questions: list[str] = []
     monkeypatch.setattr(diffusion, "checkpoint_on_disk", lambda model: model in pulled)
-    monkeypatch.setattr(models, "download_size", lambda repo: 7.6e9)
-    monkeypatch.setattr(models, "pull", lambda repo: pulled.append(repo) or f"/hub/{repo}")
+    monkeypatch.setattr(models, "download_plan", lambda repo: {"model_index.json": 1000,
+                                                               "vae/weights": 7.6e9 - 1000})
+    monkeypatch.setattr(models, "pull",
+                        lambda repo, files: pulled.append(repo) or f"/hub/{repo}")
     monkeypatch.setattr(typer, "confirm", lambda text: questions.append(text) or answer)
     if answer:
         cli._offer_missing_checkpoints(short_project.root)
@@ -213,3 +215,27 @@ def test_a_checkpoint_folder_is_found_relative_to_the_project(short_project):
     (short_project.root / "models" / "wan").mkdir(parents=True)
     (short_project.root / "models" / "wan" / "model_index.json").write_text("{}")
     assert run("validate", str(short_project.root)).exit_code == 0
+
+
+def test_pull_fetches_only_what_the_pipeline_loads():
+    from storyreel.studio.models import pipeline_files
+
+    index = {"_class_name": "LTXPipeline", "transformer": ["diffusers", "X"],
+             "vae": ["diffusers", "Y"], "tokenizer": ["transformers", "T"],
+             "safety_checker": [None, None]}
+    files = {"model_index.json": 1, "README.md": 1,
+             "ltx-video-2b-v0.9.safetensors": 9e9,  # the original single-file checkpoint
+             "transformer/config.json": 1,
+             "transformer/diffusion_pytorch_model-00001-of-00002.safetensors": 4e9,
+             "transformer/diffusion_pytorch_model-00002-of-00002.safetensors": 4e9,
+             "transformer/diffusion_pytorch_model.safetensors.index.json": 1,
+             "transformer/diffusion_pytorch_model.fp16.safetensors": 4e9,
+             "vae/diffusion_pytorch_model.safetensors": 1e9,
+             "vae/diffusion_pytorch_model.bin": 1e9,
+             "tokenizer/tokenizer.json": 1, "safety_checker/model.safetensors": 1e9}
+    assert sorted(pipeline_files(index, files)) == [
+        "model_index.json", "tokenizer/tokenizer.json", "transformer/config.json",
+        "transformer/diffusion_pytorch_model-00001-of-00002.safetensors",
+        "transformer/diffusion_pytorch_model-00002-of-00002.safetensors",
+        "transformer/diffusion_pytorch_model.safetensors.index.json",
+        "vae/diffusion_pytorch_model.safetensors"]

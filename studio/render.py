@@ -241,6 +241,7 @@ class Renderer:
         placements, total_frames = place([s.frames for s in states],
                                          [s.shot.transition for s in states], fps)
         total = total_frames / fps
+
         def align() -> None:
             self._each("align", states, lambda s: self._align(s, board.language))
 

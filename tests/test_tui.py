@@ -107,6 +107,24 @@ async def test_brackets_in_the_narration_are_shown_as_written(short_project):
         assert "Tea [laughs] begins [b]here." in text and "sound: wind [soft]" in text
 
 
+async def test_render_warnings_are_shown_wherever_the_user_is(short_project):
+    from textual.widgets import RichLog
+
+    from storyreel.studio.events import Event
+    from storyreel.tui.messages import RenderProgress
+
+    app = make_app(short_project.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        warning = "ltx-2 will run on the CPU (no CUDA GPU here) [slow]"
+        app.screen.post_message(RenderProgress(Event(kind="warning", message=warning)))
+        await pilot.pause(0.2)
+        assert [n.message for n in app._notifications] == [warning]  # seen from the Shots tab
+        await pilot.press("f4")
+        await pilot.pause(0.2)
+        log = app.screen.query_one(RenderPanel).query_one(RichLog)
+        assert any(warning in line.text for line in log.lines)  # and kept in the Render log
+
+
 async def test_render_then_regenerate_a_shot(short_project):
     app = make_app(short_project.root)
     async with app.run_test(size=(100, 30)) as pilot:

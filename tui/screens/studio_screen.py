@@ -190,6 +190,9 @@ class StudioScreen(Screen):
     def on_render_progress(self, message: RenderProgress) -> None:
         event = message.event
         self.query_one(RenderPanel).handle(event)
+        if event.kind == "warning" and event.message:
+            where = f"{event.shot}: " if event.shot else ""
+            self.notify(where + event.message, severity="warning", timeout=8, markup=False)
         if event.shot and event.stage and event.shot in self.reviews:
             state = {"start": f"{event.stage}...", "failed": "failed"}.get(event.kind)
             if event.kind == "progress" and event.fraction is not None:

@@ -39,7 +39,8 @@ class RenderPanel(Vertical):
             self.query_one(f"#bar-{event.stage}", ProgressBar).update(total=event.total)
         elif event.kind in ("done", "cached") and event.stage:
             self.query_one(f"#bar-{event.stage}", ProgressBar).advance(1)
-        if event.kind in ("done", "failed", "warning") and event.stage not in (None, "segment"):
+        if event.kind == "warning" or (event.kind in ("done", "failed")
+                                       and event.stage not in (None, "segment")):
             colour = {"done": "green", "failed": "red", "warning": "yellow"}[event.kind]
             self.query_one(RichLog).write(f"[{colour}]{event.kind}[/] {event.stage or ''} "
                                           f"{event.shot or ''} {escape(event.message or '')}")

@@ -82,6 +82,7 @@ class DiffusionGenerator(ABC):
 
     def __init__(self) -> None:
         self._pipes: dict[tuple, Any] = {}
+        self._offloaded: set[int] = set()  # pipelines with model CPU offload on
         self._lock = threading.Lock()  # one GPU job at a time; pipelines are not re-entrant
 
     # What each backend provides -----------------------------------------------------
@@ -161,10 +162,10 @@ class DiffusionGenerator(ABC):
             self._pipes[key] = (text, image)
         return self._pipes[key]
 
-    @staticmethod
-    def _prepare(pipe: Any, device: str, request: ClipRequest) -> None:
+    def _prepare(self, pipe: Any, device: str, request: ClipRequest) -> None:
         if request.offload and device == "cuda":
             pipe.enable_model_cpu_offload()
+            self._offloaded.add(id(pipe))
         else:
             pipe.to(device)
         if hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling") and request.offload:
@@ -262,12 +263,18 @@ class DiffusionGenerator(ABC):
         raise AssertionError("unreachable")
 
     def _lower_memory(self, pipe: Any) -> None:
-        """After an out-of-memory error: free the cache, offload to CPU, tile the VAE."""
+        """After an out-of-memory error: free the cache, offload to the CPU (model by model;
+        layer by layer if that was already on, as the largest models need on small GPUs),
+        tile the VAE. The pipeline keeps these settings for the shots that follow."""
         import torch
 
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-            pipe.enable_model_cpu_offload()
+            if id(pipe) in self._offloaded:
+                pipe.enable_sequential_cpu_offload()
+            else:
+                pipe.enable_model_cpu_offload()
+                self._offloaded.add(id(pipe))
         if hasattr(pipe, "vae"):
             for switch in ("enable_tiling", "enable_slicing"):
                 if hasattr(pipe.vae, switch):

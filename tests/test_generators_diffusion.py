@@ -160,6 +160,26 @@ def test_out_of_memory_twice_is_a_clear_error(checkpoints, tmp_path):
         generator(request(checkpoints["wan"]), tmp_path / "clip.mp4")
 
 
+def test_memory_is_lowered_step_by_step_and_stays_low(monkeypatch):
+    """First model-by-model CPU offload, then layer by layer (what 19B LTX-2 needs on a
+    24 GB GPU); the pipeline keeps it for the next shots."""
+    calls: list[str] = []
+
+    class Pipe:
+        def enable_model_cpu_offload(self):
+            calls.append("model")
+
+        def enable_sequential_cpu_offload(self):
+            calls.append("layers")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    generator, pipe = LTX2Generator(), Pipe()
+    generator._lower_memory(pipe)
+    generator._lower_memory(pipe)
+    assert calls == ["model", "layers"]
+
+
 def test_a_checkpoint_not_on_disk_is_never_downloaded(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(GeneratorError, match="storyreel models pull ltx-video"):

@@ -82,7 +82,7 @@ class DiffusionGenerator(ABC):
 
     def __init__(self) -> None:
         self._pipes: dict[tuple, Any] = {}
-        self._offloaded: set[int] = set()  # pipelines with model CPU offload on
+        self._memory_level: dict[int, int] = {}  # pipeline id -> 1 model, 2 layer offload
         self._lock = threading.Lock()  # one GPU job at a time; pipelines are not re-entrant
 
     # What each backend provides -----------------------------------------------------
@@ -165,7 +165,7 @@ class DiffusionGenerator(ABC):
     def _prepare(self, pipe: Any, device: str, request: ClipRequest) -> None:
         if request.offload and device == "cuda":
             pipe.enable_model_cpu_offload()
-            self._offloaded.add(id(pipe))
+            self._memory_level[id(pipe)] = 1
         else:
             pipe.to(device)
         if hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling") and request.offload:
@@ -248,37 +248,39 @@ class DiffusionGenerator(ABC):
         arguments = dict(prompt=self.prompt(request), negative_prompt=request.negative_prompt,
                          image=image, height=height, width=width, num_frames=count, steps=steps,
                          guidance=guidance, callback=callback)
-        for attempt in range(2):
+        while True:
             generator = torch.Generator(device="cpu").manual_seed(seed)
             try:
                 return self.call_pipeline(pipe, generator=generator, **arguments)
             except (RuntimeError, MemoryError) as error:
-                if not is_out_of_memory(error) or attempt:
-                    if is_out_of_memory(error):
-                        raise GeneratorError(
-                            f"{self.name}: out of GPU memory even with CPU offload and VAE "
-                            "tiling; lower format.height or use a smaller model") from error
+                if not is_out_of_memory(error):
                     raise
-                self._lower_memory(pipe)
-        raise AssertionError("unreachable")
+                if not self._lower_memory(pipe):
+                    raise GeneratorError(
+                        f"{self.name}: out of GPU memory even with CPU offload and VAE "
+                        "tiling; lower generator.height or use a smaller model") from error
 
-    def _lower_memory(self, pipe: Any) -> None:
-        """After an out-of-memory error: free the cache, offload to the CPU (model by model;
-        layer by layer if that was already on, as the largest models need on small GPUs),
-        tile the VAE. The pipeline keeps these settings for the shots that follow."""
+    def _lower_memory(self, pipe: Any) -> bool:
+        """After an out-of-memory error: free the cache, offload to the CPU (model by model,
+        then layer by layer, as the largest models need on small GPUs) and tile the VAE; the
+        pipeline keeps these settings for the shots that follow. False: nothing left."""
         import torch
 
+        level = self._memory_level.get(id(pipe), 0)
+        if level >= 2:
+            return False
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-            if id(pipe) in self._offloaded:
-                pipe.enable_sequential_cpu_offload()
-            else:
+            if level == 0:
                 pipe.enable_model_cpu_offload()
-                self._offloaded.add(id(pipe))
+            else:
+                pipe.enable_sequential_cpu_offload()
+        self._memory_level[id(pipe)] = level + 1 if torch.cuda.is_available() else 2
         if hasattr(pipe, "vae"):
             for switch in ("enable_tiling", "enable_slicing"):
                 if hasattr(pipe.vae, switch):
                     getattr(pipe.vae, switch)()
+        return True
 
 
 @contextmanager

@@ -280,7 +280,8 @@ def schema() -> None:
 
 @app.command()
 def doctor() -> None:
-    """Show what storyreel can use here: ffmpeg, voices, Whisper, fonts, GPU, LLM."""
+    """Show what storyreel can use here: ffmpeg, voices, Whisper, fonts, GPU, video diffusion,
+    LLM."""
     table = Table(title="storyreel doctor", show_lines=False)
     table.add_column("part")
     table.add_column("status")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .diffusion import DiffusionGenerator, ModelClip, model_index_class
+from .diffusion import DiffusionGenerator, ModelClip, text_or_image_pipeline
 
 
 class CogVideoXGenerator(DiffusionGenerator):
@@ -16,11 +16,8 @@ class CogVideoXGenerator(DiffusionGenerator):
     def load(self, model: str, dtype: Any, local_only: bool) -> tuple[Any, Any | None]:
         from diffusers import CogVideoXImageToVideoPipeline, CogVideoXPipeline
 
-        if model_index_class(model, local_only) == "CogVideoXImageToVideoPipeline":
-            return None, CogVideoXImageToVideoPipeline.from_pretrained(
-                model, dtype=dtype, local_files_only=local_only)
-        return CogVideoXPipeline.from_pretrained(model, dtype=dtype,
-                                                 local_files_only=local_only), None
+        return text_or_image_pipeline(model, local_only, CogVideoXPipeline,
+                                      CogVideoXImageToVideoPipeline, dtype=dtype)
 
     def pipeline_arguments(self, pipe: Any) -> dict:
         # The text length the transformer was trained with (226 for the released models).

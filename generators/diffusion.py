@@ -2,8 +2,8 @@
 out-of-memory retry, extending a shot past one model clip, and fitting the result to the
 shot's exact frame count, frame rate and size.
 
-Each backend (ltx_video.py, wan.py, cogvideox.py) only says how to build its pipelines and
-how to call them, like diffusers' one-pipeline-per-file.
+Each backend (ltx2.py, ltx_video.py, wan.py, cogvideox.py) only says how to build its
+pipelines and how to call them, like diffusers' one-pipeline-per-file.
 """
 
 from __future__ import annotations
@@ -269,13 +269,14 @@ class DiffusionGenerator(ABC):
         level = self._memory_level.get(id(pipe), 0)
         if level >= 2:
             return False
-        if torch.cuda.is_available():
+        on_gpu = torch.cuda.is_available()
+        if on_gpu:
             torch.cuda.empty_cache()
             if level == 0:
                 pipe.enable_model_cpu_offload()
             else:
                 pipe.enable_sequential_cpu_offload()
-        self._memory_level[id(pipe)] = level + 1 if torch.cuda.is_available() else 2
+        self._memory_level[id(pipe)] = level + 1 if on_gpu else 2
         if hasattr(pipe, "vae"):
             for switch in ("enable_tiling", "enable_slicing"):
                 if hasattr(pipe.vae, switch):
@@ -323,6 +324,15 @@ def model_index_class(model: str, local_only: bool = True) -> str:
 
         index = Path(hf_hub_download(model, "model_index.json", local_files_only=local_only))
     return json.loads(index.read_text(encoding="utf-8"))["_class_name"]
+
+
+def text_or_image_pipeline(model: str, local_only: bool, text_class: Any, image_class: Any,
+                           **kwargs: Any) -> tuple[Any, Any]:
+    """For families whose text- and image-to-video weights are separate checkpoints: the one
+    `model` holds, loaded into its slot of (text-to-video, image-to-video)."""
+    if model_index_class(model, local_only) == image_class.__name__:
+        return None, image_class.from_pretrained(model, local_files_only=local_only, **kwargs)
+    return text_class.from_pretrained(model, local_files_only=local_only, **kwargs), None
 
 
 def _load_image(path: Path, width: int, height: int) -> Image.Image:

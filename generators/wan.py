@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .diffusion import DiffusionGenerator, ModelClip, model_index_class
+from .diffusion import DiffusionGenerator, ModelClip, text_or_image_pipeline
 
 
 class WanGenerator(DiffusionGenerator):
@@ -20,10 +20,5 @@ class WanGenerator(DiffusionGenerator):
         # Wan's VAE is kept in float32, as its model card advises.
         vae = AutoencoderKLWan.from_pretrained(model, subfolder="vae", dtype=torch.float32,
                                                local_files_only=local_only)
-        if model_index_class(model, local_only) == "WanImageToVideoPipeline":
-            image = WanImageToVideoPipeline.from_pretrained(model, vae=vae, dtype=dtype,
-                                                            local_files_only=local_only)
-            return None, image
-        text = WanPipeline.from_pretrained(model, vae=vae, dtype=dtype,
-                                           local_files_only=local_only)
-        return text, None
+        return text_or_image_pipeline(model, local_only, WanPipeline, WanImageToVideoPipeline,
+                                      vae=vae, dtype=dtype)

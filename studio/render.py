@@ -120,6 +120,20 @@ def model_path(project: Project, model: str | None) -> str | None:
     return str(folder.resolve()) if is_local_folder(model) or folder.exists() else model
 
 
+def shot_footage(project: Project, shot: Shot) -> Path | None:
+    """The shot's own video, when its asset is one."""
+    if not shot.asset:
+        return None
+    path = project.asset(shot.asset, shot.id)
+    return None if is_image(path) else path
+
+
+def picture_generator(board: Storyboard, shot: Shot, footage: Path | None) -> str:
+    """The generator that makes a shot's picture: the user's own footage is fitted to the shot
+    by the animatic, never replaced by generated video; else the shot's (or board's) choice."""
+    return "animatic" if footage is not None else board.generator.merged(shot.generator).name
+
+
 def check_storyboard(storyboard: Storyboard, project: Project) -> ResolvedVoice:
     """What the storyboard refers to: assets, generators, music file and voice (also what
     `storyreel validate` checks)."""
@@ -132,9 +146,8 @@ def check_storyboard(storyboard: Storyboard, project: Project) -> ResolvedVoice:
             if not (is_image(path) or path.suffix.lower() in MEDIA_SUFFIXES):
                 raise ProjectError(f"shot {shot.id!r}: asset {shot.asset!r} is neither an image "
                                    f"nor a video ({', '.join(sorted(MEDIA_SUFFIXES))})")
-            if not is_image(path):
-                continue  # footage is used as it is
-        generators.add((spec.name, model_path(project, spec.model)))
+        generators.add((picture_generator(storyboard, shot, shot_footage(project, shot)),
+                        model_path(project, spec.model)))
     for name, model in sorted(generators, key=str):
         get_generator(name).check(model)
     source = storyboard.music.source
@@ -313,19 +326,18 @@ class Renderer:
 
     def _visual(self, state: _ShotState, width: int, height: int, fps: int) -> None:
         shot, board = state.shot, self.storyboard
-        image = footage = None
-        asset_id = None
+        footage = shot_footage(self.project, shot)
+        image = asset_id = None
         if shot.asset:
             path = self.project.asset(shot.asset, shot.id)
             asset_id = file_fingerprint(path)
-            image, footage = (path, None) if is_image(path) else (None, path)
+            image = None if footage else path
         spec = board.generator.merged(shot.generator)
         if image is None and footage is None and spec.reference_image:
             path = self.project.asset(spec.reference_image, shot.id)
             asset_id, image = file_fingerprint(path), path
         prompt = shot.visual or shot.narration
-        # The user's own footage is fitted to the shot, never replaced by generated video.
-        generator = get_generator("animatic" if footage is not None else spec.name)
+        generator = get_generator(picture_generator(board, shot, footage))
         if generator.name != "animatic" and board.style:
             prompt = f"{board.style}, {prompt}"  # the style prefixes every diffusion prompt
         request = ClipRequest(prompt=prompt, width=width, height=height, fps=fps,
@@ -416,7 +428,7 @@ class Renderer:
         board = self.storyboard
         if board.ambience.source != "shots":
             return False
-        return any((s.asset and not is_image(self.project.asset(s.asset, s.id)))
+        return any(shot_footage(self.project, s) is not None
                    or get_generator(board.generator.merged(s.generator).name).makes_sound
                    for s in board.shots)
 

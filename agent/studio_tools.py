@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, tool
 
@@ -24,6 +24,11 @@ def _safely(action: Callable[[], str]) -> str:
         return action()
     except (EditError, StoryboardError, ValueError, OSError) as error:
         return f"error: {error}"
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The arguments the model gave; None means "leave as it is"."""
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def _apply(edit: Callable[[], object], done: str) -> str:
@@ -87,11 +92,7 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
                          duration_seconds: float | None = None) -> str:
         """Set a shot's camera move, its transition into the next shot, or a fixed duration
         in seconds (0 means automatic: as long as the narration)."""
-        fields: dict = {}
-        if camera is not None:
-            fields["camera"] = camera
-        if transition is not None:
-            fields["transition"] = transition
+        fields = _given(camera=camera, transition=transition)
         if duration_seconds is not None:
             fields["duration"] = "auto" if duration_seconds <= 0 else duration_seconds
         if not fields:
@@ -146,8 +147,7 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
         """Change the narrator: a Piper voice name or .onnx path (engine 'piper'), or a Coqui
         model folder (engine 'coqui', optionally cloning speaker_wav, a file in the project);
         rate 1.0 is normal speed."""
-        fields = {k: v for k, v in {"voice": voice, "engine": engine, "rate": rate,
-                                    "speaker_wav": speaker_wav}.items() if v is not None}
+        fields = _given(voice=voice, engine=engine, rate=rate, speaker_wav=speaker_wav)
         if speaker_wav is not None and not _inside(editor.path, speaker_wav):
             return f"error: {speaker_wav!r} is not a file inside the project"
         return _apply(lambda: editor.set_top("voice", fields),
@@ -158,8 +158,7 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
                   duck: bool | None = None) -> str:
         """Set the music bed: source 'auto' (generated ambient), 'none', or a file in the
         project; gain in dB (e.g. -18); duck lowers music under the voice."""
-        fields = {k: v for k, v in {"source": source, "gain_db": gain_db, "duck": duck}.items()
-                  if v is not None}
+        fields = _given(source=source, gain_db=gain_db, duck=duck)
         if source not in (None, "auto", "none") and not _inside(editor.path, source):
             return f"error: {source!r} is not a file inside the project"
         return _apply(lambda: editor.set_top("music", fields), f"set the music: {fields}")
@@ -170,8 +169,7 @@ def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
         """Set the ambience: the shots' own sound (what ltx-2 makes with the picture, the
         sound of the user's video clips), played under the voice. source 'shots' uses it,
         'none' turns it off; gain in dB (e.g. -12); duck lowers it while the voice speaks."""
-        fields = {k: v for k, v in {"source": source, "gain_db": gain_db, "duck": duck}.items()
-                  if v is not None}
+        fields = _given(source=source, gain_db=gain_db, duck=duck)
         return _apply(lambda: editor.set_top("ambience", fields), f"set the ambience: {fields}")
 
     @tool

@@ -40,6 +40,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def backups(target: Path, backup_dir: Path) -> list[Path]:
+    """The versions of `target` that write_text_atomic kept in `backup_dir`, newest first
+    (their names are the target's, stamped with the time)."""
+    if not backup_dir.exists():
+        return []
+    return sorted(backup_dir.glob(f"{target.stem}.*{target.suffix}"), reverse=True)
+
+
 def write_text_atomic(target: Path, text: str, backup_dir: Path | None = None) -> Path | None:
     """Write `text` to `target` atomically; copy the old file into `backup_dir` first.
 

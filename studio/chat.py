@@ -10,7 +10,7 @@ from storyreel.agent.chat import StudioChat
 from storyreel.agent.studio_tools import make_studio_tools
 from storyreel.storyboards.edits import StoryboardEditor
 
-from .project import Project
+from .project import STORYBOARD, Project
 from .render import render
 from .review import last_render
 
@@ -47,7 +47,7 @@ def status_for(project: Project):
 
 
 def open_chat(project_dir: Path, model: BaseChatModel) -> StudioChat:
-    project = Project.for_storyboard(Path(project_dir) / "storyboard.yaml")
+    project = Project.for_storyboard(Path(project_dir) / STORYBOARD)
     if not project.storyboard_path.exists():
         raise FileNotFoundError(f"{project.storyboard_path} not found; create the project with "
                                 "`storyreel new DIR --brief \"...\"` first")

@@ -20,6 +20,7 @@ from storyreel.storyboards import StoryboardError, examples, json_schema, load_s
 from storyreel.tools.ffmpeg import FFmpegError
 
 from .progress import RichProgress
+from .project import STORYBOARD
 
 app = typer.Typer(help="storyreel: storyboard YAML to a narrated, subtitled video, offline. "
                   "Run with no command inside a project folder to open the studio.",
@@ -71,7 +72,7 @@ def main(ctx: typer.Context) -> None:
     """Open the studio when run bare inside a project; otherwise show help."""
     if ctx.invoked_subcommand is not None:
         return
-    if (Path.cwd() / "storyboard.yaml").exists():
+    if (Path.cwd() / STORYBOARD).exists():
         tui(Path.cwd())
         return
     out.print(ctx.get_help())

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
 from storyreel.storyboards import StoryboardError, edits
+from storyreel.storyboards.atomic import backups
 
 from ..messages import StoryboardSaved
 
@@ -110,8 +111,7 @@ class StoryboardEditor(Vertical):
     def action_previous_version(self) -> None:
         """Load the next-older saved version into the editor (save to keep it)."""
         history = self.editor.backup_dir
-        versions = sorted(history.glob(f"{self.path.stem}.*{self.path.suffix}"),
-                          reverse=True) if history and history.exists() else []
+        versions = backups(self.path, history) if history else []
         if self._restore_index >= len(versions):
             self._say("no older version", ok=False)
             return

@@ -14,6 +14,8 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from storyreel.storyboards.errors import UserError
+
 SYSTEM_PROMPT = """You are the storyreel studio assistant. You edit one video project's
 storyboard with your tools and render it. Work only through the tools; they act inside this
 project and nowhere else: refuse requests about other files or the system.
@@ -22,7 +24,7 @@ means the third shot in the list. After the edits, reply in one or two sentences
 exactly what changed. Keep narration plain spoken sentences in the storyboard's language."""
 
 
-class LLMUnreachable(RuntimeError):
+class LLMUnreachable(UserError, RuntimeError):
     """The model's server did not answer; the conversation so far is kept."""
 
 

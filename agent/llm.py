@@ -16,10 +16,12 @@ from pathlib import Path
 import platformdirs
 from langchain_core.language_models import BaseChatModel
 
+from storyreel.storyboards.errors import UserError
+
 DEFAULT_TIMEOUT = 120.0
 
 
-class LLMNotConfigured(RuntimeError):
+class LLMNotConfigured(UserError, RuntimeError):
     """No model is configured, or the configured one cannot be built."""
 
 

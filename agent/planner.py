@@ -18,6 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
 from storyreel.storyboards import Storyboard
+from storyreel.storyboards.errors import UserError
 from storyreel.storyboards.model import Aspect, Camera, Transition
 
 from .pacing import estimate_seconds, target_seconds
@@ -62,7 +63,7 @@ class PlannedStoryboard(BaseModel):
     shots: list[PlannedShot]
 
 
-class PlanningFailed(RuntimeError):
+class PlanningFailed(UserError, RuntimeError):
     """The model did not produce a usable storyboard within the allowed attempts."""
 
     def __init__(self, problems: list[str]):

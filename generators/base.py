@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from storyreel.storyboards.errors import UserError
 from storyreel.storyboards.model import Camera
 
 ProgressCallback = Callable[[float], None]
@@ -56,7 +57,7 @@ class ClipOutput:
     has_sound: bool = False
 
 
-class GeneratorError(RuntimeError):
+class GeneratorError(UserError, RuntimeError):
     """A generator could not make a clip; the message says why and what to do."""
 
 

@@ -20,7 +20,7 @@ from filelock import FileLock, Timeout
 from ruamel.yaml.comments import CommentedMap
 
 from .atomic import write_text_atomic
-from .errors import StoryboardError
+from .errors import StoryboardError, UserError
 from .model import Storyboard
 from .paths import inside_project
 from .yaml_io import load_storyboard, parse_document, save_document, validate_document
@@ -28,7 +28,7 @@ from .yaml_io import load_storyboard, parse_document, save_document, validate_do
 LOCK_WAIT_SECONDS = 10.0
 
 
-class EditError(ValueError):
+class EditError(UserError, ValueError):
     """An edit that cannot be made; the message says why, for a person or a model."""
 
 

@@ -6,6 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+class UserError(Exception):
+    """A mistake the user can fix (a file, a setting, a missing model): the CLI and the TUI
+    show its message as one line, never a traceback. Every layer's user-facing error derives
+    from it."""
+
+    exit_code = 1
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a storyboard, located in its file."""
@@ -26,8 +34,10 @@ class Problem:
         return text + (f" (hint: {self.hint})" if self.hint else "")
 
 
-class StoryboardError(Exception):
+class StoryboardError(UserError):
     """A storyboard that cannot be used, with every problem found."""
+
+    exit_code = 2
 
     def __init__(self, problems: list[Problem], path: Path | str | None = None):
         self.problems = problems

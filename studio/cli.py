@@ -162,7 +162,7 @@ def validate(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)]) ->
     """Check a storyboard: YAML syntax, keys, types, assets, generators, music and voice.
     Exit 0 when valid."""
     from .project import Project
-    from .render import check_storyboard
+    from .preflight import check_storyboard
 
     def check():
         project = Project.for_storyboard(file)
@@ -212,7 +212,7 @@ def _offer_missing_checkpoints(file: Path) -> None:
     from storyreel.generators.base import CheckpointMissing
 
     from .project import Project
-    from .render import check_storyboard
+    from .preflight import check_storyboard
 
     project = Project.for_storyboard(file)
     board, _ = load_storyboard(project.storyboard_path)

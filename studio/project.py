@@ -8,12 +8,13 @@ from pathlib import Path
 
 from storyreel.storyboards import example_path, new_document_text
 from storyreel.storyboards.atomic import write_text_atomic
+from storyreel.storyboards.errors import UserError
 from storyreel.storyboards.paths import inside_project
 
 STORYBOARD = "storyboard.yaml"
 
 
-class ProjectError(ValueError):
+class ProjectError(UserError, ValueError):
     """A problem with the project folder or a file it refers to."""
 
 

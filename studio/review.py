@@ -14,7 +14,7 @@ from storyreel.tools.probe import probe
 from storyreel.tools.video import extract_frame
 
 from .project import Project
-from .render import shot_seed
+from .preflight import shot_seed
 
 
 @dataclass(frozen=True)

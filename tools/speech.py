@@ -6,6 +6,8 @@ import wave
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from storyreel.storyboards.errors import UserError
+
 
 @dataclass(frozen=True)
 class Word:
@@ -40,9 +42,9 @@ def write_wav(path: Path, pcm, sample_rate: int) -> None:
         handle.writeframes(pcm.tobytes())
 
 
-class VoiceNotFound(LookupError):
+class VoiceNotFound(UserError, LookupError):
     """The storyboard names a voice that is not installed."""
 
 
-class VoiceCannotSpeak(ValueError):
+class VoiceCannotSpeak(UserError, ValueError):
     """The voice's language does not match the narration."""

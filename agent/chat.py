@@ -11,10 +11,11 @@ from pathlib import Path
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
-from langchain_core.tools import BaseTool
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from storyreel.storyboards.errors import UserError
+
+from .studio_tools import STUDIO_TOOLS, StudioContext
 
 SYSTEM_PROMPT = """You are the storyreel studio assistant. You edit one video project's
 storyboard with your tools and render it. Work only through the tools; they act inside this
@@ -37,22 +38,24 @@ class ChatEvent:
 
 
 class StudioChat:
-    """A conversation with the studio agent about one project."""
+    """A conversation with the studio agent about the project in `context`; its tools reach
+    the project through the context given to every run, never through captured state."""
 
-    def __init__(self, model: BaseChatModel, tools: list[BaseTool], state_dir: Path,
+    def __init__(self, model: BaseChatModel, context: StudioContext, state_dir: Path,
                  thread: str = "studio"):
         state_dir.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(state_dir / "chat.sqlite", check_same_thread=False)
         self.checkpointer = SqliteSaver(self._connection)
-        self.agent = create_agent(model, tools, system_prompt=SYSTEM_PROMPT,
-                                  checkpointer=self.checkpointer)
+        self.context = context
+        self.agent = create_agent(model, STUDIO_TOOLS, system_prompt=SYSTEM_PROMPT,
+                                  checkpointer=self.checkpointer, context_schema=StudioContext)
         self.config = {"configurable": {"thread_id": thread}, "recursion_limit": 40}
 
     def send(self, text: str) -> Iterator[ChatEvent]:
         """Send a user message; yields each tool action as it happens, then the reply."""
         try:
             for update in self.agent.stream({"messages": [HumanMessage(text)]}, self.config,
-                                            stream_mode="updates"):
+                                            context=self.context, stream_mode="updates"):
                 for step in update.values():
                     for message in (step or {}).get("messages", []):
                         if isinstance(message, ToolMessage):

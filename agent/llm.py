@@ -60,6 +60,11 @@ def make_chat_model(spec: str | None = None, timeout: float = DEFAULT_TIMEOUT) -
     name = model_spec(spec)
     if not name:
         raise LLMNotConfigured(HOW_TO_CONFIGURE.format(config=config_path()))
+    if name.startswith("openai:") and not os.environ.get("OPENAI_API_KEY"):
+        # The OpenAI client refuses to start without a key, even for a local server.
+        raise LLMNotConfigured(
+            f"model {name!r} needs OPENAI_API_KEY: set it to your key, or to any value (e.g. "
+            "OPENAI_API_KEY=none) for a local OpenAI-compatible server at OPENAI_BASE_URL")
     try:
         return init_chat_model(name, timeout=timeout, max_retries=1, temperature=0.4)
     except (ImportError, ValueError) as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from storyreel.storyboards import Storyboard
-from storyreel.tools.scripts import is_cjk_char
+from storyreel.tools.scripts import is_cjk_char, phrases
 
 WORDS_PER_SECOND = 2.7  # the bundled Piper voice at rate 1.0, measured on the examples
 CJK_CHARS_PER_SECOND = 4.5
@@ -13,10 +13,15 @@ SHOT_PADDING = 1.0  # picture before and after each shot's narration
 TRANSITION = 0.5
 DEFAULT_SECONDS = 60.0
 
-def speech_seconds(text: str, rate: float = 1.0) -> float:
-    cjk = sum(map(is_cjk_char, text))
-    words = len("".join(" " if is_cjk_char(c) else c for c in text).split())
-    return (words / WORDS_PER_SECOND + cjk / CJK_CHARS_PER_SECOND) / rate
+
+def speech_seconds(narration: str, rate: float = 1.0) -> float:
+    """Estimated speaking time: the spoken words at `rate`, plus the <break> pauses."""
+    seconds = 0.0
+    for phrase in phrases(narration):
+        cjk = sum(map(is_cjk_char, phrase.text))
+        words = len("".join(" " if is_cjk_char(c) else c for c in phrase.text).split())
+        seconds += phrase.pause + (words / WORDS_PER_SECOND + cjk / CJK_CHARS_PER_SECOND) / rate
+    return seconds
 
 
 def estimate_seconds(board: Storyboard) -> float:

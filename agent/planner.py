@@ -21,6 +21,7 @@ from storyreel.storyboards import Storyboard
 from storyreel.storyboards.errors import UserError
 from storyreel.storyboards.model import Aspect, Camera, Transition
 
+from .chat import LLMUnreachable, _is_connection_error
 from .pacing import estimate_seconds, target_seconds
 
 MAX_ATTEMPTS = 3
@@ -133,6 +134,13 @@ def plan_storyboard(brief: str, model: BaseChatModel, *, seconds: float | None =
         except (ValidationError, OutputParserException, ValueError) as error:
             # Some clients (OpenAI's json_schema parsing) raise instead of reporting.
             result = {"raw": None, "parsed": None, "parsing_error": error}
+        except Exception as error:
+            if _is_connection_error(error):
+                raise LLMUnreachable(
+                    f"the model did not answer ({type(error).__name__}: {error}): start its "
+                    "server, or point STORYREEL_MODEL and OPENAI_BASE_URL (OLLAMA_HOST for "
+                    "Ollama) at one that is running") from error
+            raise
         plan = result.get("parsed") if isinstance(result, dict) else None
         if plan is None:
             error = result.get("parsing_error") if isinstance(result, dict) else result

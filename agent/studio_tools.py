@@ -1,28 +1,42 @@
 """The studio agent's tools: thin `@tool` wrappers over the storyboard editor and the studio's
-render, bound to one project. They never touch a file outside it."""
+render. The project they act on comes from the agent's runtime context (`StudioContext`), so
+the tools are plain module-level functions; they never touch a file outside the project."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
 
 from storyreel.generators.registry import names as generator_names
-from storyreel.storyboards import StoryboardError
-from storyreel.storyboards.edits import EditError, StoryboardEditor
+from storyreel.storyboards.edits import StoryboardEditor
+from storyreel.storyboards.errors import UserError
 from storyreel.storyboards.model import Aspect, Camera, Transition
 from storyreel.storyboards.paths import inside_project
 
-RenderFn = Callable[[str | None], str]
+
+@dataclass(frozen=True)
+class StudioContext:
+    """What the tools act on: one project's storyboard editor, and the studio's own render
+    and status report for it (each returns a sentence for the model)."""
+
+    editor: StoryboardEditor
+    render: Callable[[], str]
+    status: Callable[[], str]
+
+
+Runtime = ToolRuntime[StudioContext]
 
 
 def _safely(action: Callable[[], str]) -> str:
-    """Tool errors are data for the model: report, never raise."""
+    """Tool errors are data for the model: report, never raise (a failed render included)."""
     try:
         return action()
-    except (EditError, StoryboardError, ValueError, OSError) as error:
+    except (UserError, ValueError, OSError) as error:
         return f"error: {error}"
 
 
@@ -39,209 +53,230 @@ def _apply(edit: Callable[[], object], done: str) -> str:
     return _safely(run)
 
 
-def make_studio_tools(editor: StoryboardEditor, render: RenderFn | None = None,
-                      status: Callable[[], str] | None = None) -> list[BaseTool]:
-    """Tools that edit `editor`'s storyboard, and render it and report on the project when
-    the studio provides `render` and `status`."""
+def _editor(runtime: Runtime) -> StoryboardEditor:
+    return runtime.context.editor
 
-    @tool
-    def show_storyboard() -> str:
-        """Show the current storyboard: title, style, voice, music, generator, and every shot
-        with its id, narration, visual, sound, camera, transition and asset. Call this before
-        editing."""
-        board, _ = editor.load()
-        lines = [f"title: {board.title} | language: {board.language} | aspect: "
-                 f"{board.format.aspect} | style: {board.style} | voice: {board.voice.engine} "
-                 f"{board.voice.voice} rate {board.voice.rate} | music: {board.music.source} | "
-                 f"generator: {board.generator.name} | ambience: {board.ambience.source}"]
-        for number, shot in enumerate(board.shots, start=1):
-            extra = f" asset={shot.asset}" if shot.asset else ""
-            if shot.generator.seed is not None:
-                extra += f" seed={shot.generator.seed}"
-            if "name" in shot.generator.model_fields_set:
-                extra += f" generator={shot.generator.name}"
-            heard = f"\n   sound: {shot.sound}" if shot.sound else ""
-            lines.append(f"{number}. id={shot.id} camera={shot.camera} transition="
-                         f"{shot.transition}{extra}\n   narration: {shot.narration}\n"
-                         f"   visual: {shot.visual}{heard}")
-        return "\n".join(lines)
 
-    @tool
-    def set_narration(shot_id: str, narration: str) -> str:
-        """Replace what the voice says in one shot."""
-        return _apply(lambda: editor.set_fields(shot_id, narration=narration),
-                      f"rewrote the narration of shot {shot_id}")
+@tool
+def show_storyboard(runtime: Runtime) -> str:
+    """Show the current storyboard: title, style, voice, music, generator, and every shot
+    with its id, narration, visual, sound, camera, transition and asset. Call this before
+    editing."""
+    board, _ = _editor(runtime).load()
+    lines = [f"title: {board.title} | language: {board.language} | aspect: "
+             f"{board.format.aspect} | style: {board.style} | voice: {board.voice.engine} "
+             f"{board.voice.voice} rate {board.voice.rate} | music: {board.music.source} | "
+             f"generator: {board.generator.name} | ambience: {board.ambience.source}"]
+    for number, shot in enumerate(board.shots, start=1):
+        extra = f" asset={shot.asset}" if shot.asset else ""
+        if shot.generator.seed is not None:
+            extra += f" seed={shot.generator.seed}"
+        if "name" in shot.generator.model_fields_set:
+            extra += f" generator={shot.generator.name}"
+        heard = f"\n   sound: {shot.sound}" if shot.sound else ""
+        lines.append(f"{number}. id={shot.id} camera={shot.camera} transition="
+                     f"{shot.transition}{extra}\n   narration: {shot.narration}\n"
+                     f"   visual: {shot.visual}{heard}")
+    return "\n".join(lines)
 
-    @tool
-    def set_visual(shot_id: str, visual: str, title: str | None = None) -> str:
-        """Replace what is seen in one shot (and optionally its on-screen title)."""
-        fields = {"visual": visual} | ({"title": title} if title is not None else {})
-        return _apply(lambda: editor.set_fields(shot_id, **fields),
-                      f"changed the visual of shot {shot_id}")
 
-    @tool
-    def set_sound(shot_id: str, sound: str) -> str:
-        """Describe what is heard in one shot besides the narration, e.g. 'waves on pebbles,
-        distant gulls' (generators that make sound, such as ltx-2, follow it)."""
-        return _apply(lambda: editor.set_fields(shot_id, sound=sound),
-                      f"set the sound of shot {shot_id}")
+@tool
+def set_narration(shot_id: str, narration: str, runtime: Runtime) -> str:
+    """Replace what the voice says in one shot."""
+    return _apply(lambda: _editor(runtime).set_fields(shot_id, narration=narration),
+                  f"rewrote the narration of shot {shot_id}")
 
-    @tool
-    def set_shot_options(shot_id: str, camera: Camera | None = None,
-                         transition: Transition | None = None,
-                         duration_seconds: float | None = None) -> str:
-        """Set a shot's camera move, its transition into the next shot, or a fixed duration
-        in seconds (0 means automatic: as long as the narration)."""
-        fields = _given(camera=camera, transition=transition)
-        if duration_seconds is not None:
-            fields["duration"] = "auto" if duration_seconds <= 0 else duration_seconds
-        if not fields:
-            return "error: nothing to change"
-        return _apply(lambda: editor.set_fields(shot_id, **fields),
-                      f"set {', '.join(fields)} of shot {shot_id}")
 
-    @tool
-    def add_shot(narration: str, visual: str, after_shot_id: str | None = None,
-                 title: str | None = None) -> str:
-        """Add a new shot after the given shot (or at the end)."""
-        def run() -> str:
-            _, new_id = editor.add_shot(narration, visual, after=after_shot_id, title=title)
-            return f"added shot {new_id}" + (f" after {after_shot_id}" if after_shot_id else "")
-        return _safely(run)
+@tool
+def set_visual(shot_id: str, visual: str, runtime: Runtime, title: str | None = None) -> str:
+    """Replace what is seen in one shot (and optionally its on-screen title)."""
+    fields = {"visual": visual} | ({"title": title} if title is not None else {})
+    return _apply(lambda: _editor(runtime).set_fields(shot_id, **fields),
+                  f"changed the visual of shot {shot_id}")
 
-    @tool
-    def remove_shot(shot_id: str) -> str:
-        """Delete a shot."""
-        return _apply(lambda: editor.remove_shot(shot_id), f"removed shot {shot_id}")
 
-    @tool
-    def move_shot(shot_id: str, position: int) -> str:
-        """Move a shot to a position in the video (1 = first)."""
-        return _apply(lambda: editor.move_shot(shot_id, position),
-                      f"moved shot {shot_id} to position {position}")
+@tool
+def set_sound(shot_id: str, sound: str, runtime: Runtime) -> str:
+    """Describe what is heard in one shot besides the narration, e.g. 'waves on pebbles,
+    distant gulls' (generators that make sound, such as ltx-2, follow it)."""
+    return _apply(lambda: _editor(runtime).set_fields(shot_id, sound=sound),
+                  f"set the sound of shot {shot_id}")
 
-    @tool
-    def split_shot(shot_id: str, first_narration: str | None = None,
-                   second_narration: str | None = None) -> str:
-        """Split a shot in two. Give both narrations, or neither to split at the middle
-        sentence. Both new shots keep the original look."""
-        def run() -> str:
-            _, ids = editor.split_shot(shot_id, first_narration, second_narration)
-            return f"split shot {shot_id} into {ids[0]}, {ids[1]}"
-        return _safely(run)
 
-    @tool
-    def merge_shots(first_shot_id: str, second_shot_id: str) -> str:
-        """Merge a shot with the one right after it (narrations joined)."""
-        return _apply(lambda: editor.merge_shots(first_shot_id, second_shot_id),
-                      f"merged {second_shot_id} into {first_shot_id}")
+@tool
+def set_shot_options(shot_id: str, runtime: Runtime, camera: Camera | None = None,
+                     transition: Transition | None = None,
+                     duration_seconds: float | None = None) -> str:
+    """Set a shot's camera move, its transition into the next shot, or a fixed duration
+    in seconds (0 means automatic: as long as the narration)."""
+    fields = _given(camera=camera, transition=transition)
+    if duration_seconds is not None:
+        fields["duration"] = "auto" if duration_seconds <= 0 else duration_seconds
+    if not fields:
+        return "error: nothing to change"
+    return _apply(lambda: _editor(runtime).set_fields(shot_id, **fields),
+                  f"set {', '.join(fields)} of shot {shot_id}")
 
-    @tool
-    def set_style(style: str) -> str:
-        """Set the visual style phrase that prefixes every shot's visual prompt."""
-        return _apply(lambda: editor.set_top("style", style), f"set the style to {style!r}")
 
-    @tool
-    def set_voice(voice: str | None = None, engine: str | None = None,
-                  rate: float | None = None, speaker_wav: str | None = None) -> str:
-        """Change the narrator: a Piper voice name or .onnx path (engine 'piper'), or a Coqui
-        model folder (engine 'coqui', optionally cloning speaker_wav, a file in the project);
-        rate 1.0 is normal speed."""
-        fields = _given(voice=voice, engine=engine, rate=rate, speaker_wav=speaker_wav)
-        if speaker_wav is not None and not _inside(editor.path, speaker_wav):
-            return f"error: {speaker_wav!r} is not a file inside the project"
-        return _apply(lambda: editor.set_top("voice", fields),
-                      f"set the voice: {fields}")
+@tool
+def add_shot(narration: str, visual: str, runtime: Runtime, after_shot_id: str | None = None,
+             title: str | None = None) -> str:
+    """Add a new shot after the given shot (or at the end)."""
+    def run() -> str:
+        _, new_id = _editor(runtime).add_shot(narration, visual, after=after_shot_id,
+                                              title=title)
+        return f"added shot {new_id}" + (f" after {after_shot_id}" if after_shot_id else "")
+    return _safely(run)
 
-    @tool
-    def set_music(source: str | None = None, gain_db: float | None = None,
-                  duck: bool | None = None) -> str:
-        """Set the music bed: source 'auto' (generated ambient), 'none', or a file in the
-        project; gain in dB (e.g. -18); duck lowers music under the voice."""
-        fields = _given(source=source, gain_db=gain_db, duck=duck)
-        if source not in (None, "auto", "none") and not _inside(editor.path, source):
-            return f"error: {source!r} is not a file inside the project"
-        return _apply(lambda: editor.set_top("music", fields), f"set the music: {fields}")
 
-    @tool
-    def set_ambience(source: Literal["shots", "none"] | None = None,
-                     gain_db: float | None = None, duck: bool | None = None) -> str:
-        """Set the ambience: the shots' own sound (what ltx-2 makes with the picture, the
-        sound of the user's video clips), played under the voice. source 'shots' uses it,
-        'none' turns it off; gain in dB (e.g. -12); duck lowers it while the voice speaks."""
-        fields = _given(source=source, gain_db=gain_db, duck=duck)
-        return _apply(lambda: editor.set_top("ambience", fields), f"set the ambience: {fields}")
+@tool
+def remove_shot(shot_id: str, runtime: Runtime) -> str:
+    """Delete a shot."""
+    return _apply(lambda: _editor(runtime).remove_shot(shot_id), f"removed shot {shot_id}")
 
-    @tool
-    def set_generator(generator: str, model: str | None = None, shot_id: str | None = None) -> str:
-        """Choose what makes the pictures, for every shot or (with shot_id) one shot:
-        'auto' (best this machine can run), 'animatic' (CPU), 'ltx-2' (video with its own
-        sound), 'ltx-video', 'wan' or 'cogvideox'. model: a hub id or a local folder."""
-        if generator not in {"auto", *generator_names()}:
-            return (f"error: unknown generator {generator!r}; choose one of auto, "
-                    f"{', '.join(generator_names())}")
-        fields = {"name": generator} | ({"model": model} if model else {})
-        if shot_id is None:
-            return _apply(lambda: editor.set_top("generator", fields),
-                          f"every shot now uses {generator}")
-        return _apply(lambda: editor.set_generator(shot_id, **fields),
-                      f"shot {shot_id} now uses {generator}")
 
-    @tool
-    def set_aspect(aspect: Aspect) -> str:
-        """Set the frame: '16:9' (landscape), '9:16' (vertical, phones), '1:1' or '4:5'."""
-        return _apply(lambda: editor.set_top("format", {"aspect": aspect}),
-                      f"set the aspect to {aspect}")
+@tool
+def move_shot(shot_id: str, position: int, runtime: Runtime) -> str:
+    """Move a shot to a position in the video (1 = first)."""
+    return _apply(lambda: _editor(runtime).move_shot(shot_id, position),
+                  f"moved shot {shot_id} to position {position}")
 
-    @tool
-    def use_asset(shot_id: str, path: str | None) -> str:
-        """Use an image or video from the project (e.g. assets/photo.jpg) as a shot's
-        picture; path null goes back to a generated picture. Call list_assets first."""
-        return _apply(lambda: editor.set_asset(shot_id, path),
-                      f"shot {shot_id} now uses {path}" if path else
-                                f"shot {shot_id} uses a generated picture again")
 
-    @tool
-    def list_assets() -> str:
-        """List the image, video and audio files in the project's assets/ folder."""
-        folder = editor.path.resolve().parent / "assets"
-        files = sorted(p.relative_to(folder.parent).as_posix() for p in folder.rglob("*")
-                       if p.is_file()) if folder.exists() else []
-        return "\n".join(files) or "assets/ is empty"
+@tool
+def split_shot(shot_id: str, runtime: Runtime, first_narration: str | None = None,
+               second_narration: str | None = None) -> str:
+    """Split a shot in two. Give both narrations, or neither to split at the middle
+    sentence. Both new shots keep the original look."""
+    def run() -> str:
+        _, ids = _editor(runtime).split_shot(shot_id, first_narration, second_narration)
+        return f"split shot {shot_id} into {ids[0]}, {ids[1]}"
+    return _safely(run)
 
-    @tool
-    def set_seed(shot_id: str, seed: int) -> str:
-        """Set the random seed of a shot's picture; a new seed gives a different take."""
-        return _apply(lambda: editor.set_generator(shot_id, seed=seed),
-                      f"set the seed of shot {shot_id} to {seed}")
 
-    @tool
-    def validate_storyboard() -> str:
-        """Check that the storyboard file is valid."""
-        return _apply(lambda: editor.load(), "the storyboard is valid")
+@tool
+def merge_shots(first_shot_id: str, second_shot_id: str, runtime: Runtime) -> str:
+    """Merge a shot with the one right after it (narrations joined)."""
+    return _apply(lambda: _editor(runtime).merge_shots(first_shot_id, second_shot_id),
+                  f"merged {second_shot_id} into {first_shot_id}")
 
-    tools: list[BaseTool] = [show_storyboard, set_narration, set_visual, set_sound,
-                             set_shot_options,
-                             add_shot, remove_shot, move_shot, split_shot, merge_shots, set_style,
-                             set_voice, set_music, set_ambience, set_generator, set_aspect,
-                             use_asset, list_assets, set_seed, validate_storyboard]
-    if render is not None:
-        @tool
-        def render_video(shot_id: str | None = None) -> str:
-            """Render the video (only what changed is redone). Give a shot id to focus on
-            that shot; the whole video file is updated either way."""
-            return _safely(lambda: render(shot_id))
 
-        tools.append(render_video)
-    if status is not None:
-        @tool
-        def project_status() -> str:
-            """Report the project: the last rendered file, its length, and whether the
-            storyboard changed since (then a render is needed)."""
-            return _safely(status)
+@tool
+def set_style(style: str, runtime: Runtime) -> str:
+    """Set the visual style phrase that prefixes every shot's visual prompt."""
+    return _apply(lambda: _editor(runtime).set_top("style", style),
+                  f"set the style to {style!r}")
 
-        tools.append(project_status)
-    return tools
+
+@tool
+def set_voice(runtime: Runtime, voice: str | None = None, engine: str | None = None,
+              rate: float | None = None, speaker_wav: str | None = None) -> str:
+    """Change the narrator: a Piper voice name or .onnx path (engine 'piper'), or a Coqui
+    model folder (engine 'coqui', optionally cloning speaker_wav, a file in the project);
+    rate 1.0 is normal speed."""
+    editor = _editor(runtime)
+    fields = _given(voice=voice, engine=engine, rate=rate, speaker_wav=speaker_wav)
+    if speaker_wav is not None and not _inside(editor.path, speaker_wav):
+        return f"error: {speaker_wav!r} is not a file inside the project"
+    return _apply(lambda: editor.set_top("voice", fields), f"set the voice: {fields}")
+
+
+@tool
+def set_music(runtime: Runtime, source: str | None = None, gain_db: float | None = None,
+              duck: bool | None = None) -> str:
+    """Set the music bed: source 'auto' (generated ambient), 'none', or a file in the
+    project; gain in dB (e.g. -18); duck lowers music under the voice."""
+    editor = _editor(runtime)
+    fields = _given(source=source, gain_db=gain_db, duck=duck)
+    if source not in (None, "auto", "none") and not _inside(editor.path, source):
+        return f"error: {source!r} is not a file inside the project"
+    return _apply(lambda: editor.set_top("music", fields), f"set the music: {fields}")
+
+
+@tool
+def set_ambience(runtime: Runtime, source: Literal["shots", "none"] | None = None,
+                 gain_db: float | None = None, duck: bool | None = None) -> str:
+    """Set the ambience: the shots' own sound (what ltx-2 makes with the picture, the
+    sound of the user's video clips), played under the voice. source 'shots' uses it,
+    'none' turns it off; gain in dB (e.g. -12); duck lowers it while the voice speaks."""
+    fields = _given(source=source, gain_db=gain_db, duck=duck)
+    return _apply(lambda: _editor(runtime).set_top("ambience", fields),
+                  f"set the ambience: {fields}")
+
+
+@tool
+def set_generator(generator: str, runtime: Runtime, model: str | None = None,
+                  shot_id: str | None = None) -> str:
+    """Choose what makes the pictures, for every shot or (with shot_id) one shot:
+    'auto' (best this machine can run), 'animatic' (CPU), 'ltx-2' (video with its own
+    sound), 'ltx-video', 'wan' or 'cogvideox'. model: a hub id or a local folder."""
+    if generator not in {"auto", *generator_names()}:
+        return (f"error: unknown generator {generator!r}; choose one of auto, "
+                f"{', '.join(generator_names())}")
+    editor = _editor(runtime)
+    fields = {"name": generator} | ({"model": model} if model else {})
+    if shot_id is None:
+        return _apply(lambda: editor.set_top("generator", fields),
+                      f"every shot now uses {generator}")
+    return _apply(lambda: editor.set_generator(shot_id, **fields),
+                  f"shot {shot_id} now uses {generator}")
+
+
+@tool
+def set_aspect(aspect: Aspect, runtime: Runtime) -> str:
+    """Set the frame: '16:9' (landscape), '9:16' (vertical, phones), '1:1' or '4:5'."""
+    return _apply(lambda: _editor(runtime).set_top("format", {"aspect": aspect}),
+                  f"set the aspect to {aspect}")
+
+
+@tool
+def use_asset(shot_id: str, path: str | None, runtime: Runtime) -> str:
+    """Use an image or video from the project (e.g. assets/photo.jpg) as a shot's
+    picture; path null goes back to a generated picture. Call list_assets first."""
+    return _apply(lambda: _editor(runtime).set_asset(shot_id, path),
+                  f"shot {shot_id} now uses {path}" if path else
+                  f"shot {shot_id} uses a generated picture again")
+
+
+@tool
+def list_assets(runtime: Runtime) -> str:
+    """List the image, video and audio files in the project's assets/ folder."""
+    folder = _editor(runtime).path.resolve().parent / "assets"
+    files = sorted(p.relative_to(folder.parent).as_posix() for p in folder.rglob("*")
+                   if p.is_file()) if folder.exists() else []
+    return "\n".join(files) or "assets/ is empty"
+
+
+@tool
+def set_seed(shot_id: str, seed: int, runtime: Runtime) -> str:
+    """Set the random seed of a shot's picture; a new seed gives a different take."""
+    return _apply(lambda: _editor(runtime).set_generator(shot_id, seed=seed),
+                  f"set the seed of shot {shot_id} to {seed}")
+
+
+@tool
+def validate_storyboard(runtime: Runtime) -> str:
+    """Check that the storyboard file is valid."""
+    return _apply(lambda: _editor(runtime).load(), "the storyboard is valid")
+
+
+@tool
+def render_video(runtime: Runtime) -> str:
+    """Render the video; only what changed since the last render is redone."""
+    return _safely(runtime.context.render)
+
+
+@tool
+def project_status(runtime: Runtime) -> str:
+    """Report the project: the last rendered file, its length, and whether the
+    storyboard changed since (then a render is needed)."""
+    return _safely(runtime.context.status)
+
+
+STUDIO_TOOLS: list[BaseTool] = [
+    show_storyboard, set_narration, set_visual, set_sound, set_shot_options, add_shot,
+    remove_shot, move_shot, split_shot, merge_shots, set_style, set_voice, set_music,
+    set_ambience, set_generator, set_aspect, use_asset, list_assets, set_seed,
+    validate_storyboard, render_video, project_status]
 
 
 def _inside(storyboard: Path, relative: str) -> bool:

@@ -5,35 +5,37 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from storyreel.storyboards.atomic import atomic_path
 from storyreel.tools.ffmpeg import run_ffmpeg
 from storyreel.tools.paths import cache_dir
 from storyreel.tools.probe import probe
-from storyreel.tools.video import concat_copy
+from storyreel.tools.video import aac, concat_copy, playable_seconds, x264
 
-from .animatic_art import Layer, save_layers, short_title
+from .animatic_art import Layer, save_layers
 from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
 
 OVERSCAN = 1.2  # the plate is this much larger than the frame, room for the camera to move
 ZOOM = 0.14  # how far push-in / pull-out travel
 # A seeded choice for camera: auto, so consecutive shots move differently.
 AUTO_CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up", "push-in")
-LAYERS_VERSION = 1  # bump when the painting changes
+LAYERS_VERSION = 2  # bump when the painting changes
 TITLE_IN = 0.35  # seconds before the title starts fading in
+TITLE_FADE = 0.6  # seconds each title fade takes
+TITLE_HOLD = 2.5  # seconds the title stays fully shown
 SPLIT_MIN_FRAMES = 96  # clips at least this long render as two halves in parallel
 # A keyframe every second lets later stages seek into a clip instead of decoding all of it.
-ENCODE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p",
-          "-g", "24"]
+ENCODE = x264("ultrafast", 14, 24)
 SILENT = ["-an"]
 
 
-def _still(fps: int) -> str:
-    """Repeat a decoded still forever (decoding once; `-loop 1` would decode every frame)."""
-    return f"loop=loop=-1:size=1:start=0,setpts=N/{fps}/TB"
+def _still(fps: int, first: int = 0) -> str:
+    """Repeat a decoded still forever (decoding once; `-loop 1` would decode every frame),
+    its clock starting at frame `first`."""
+    return f"loop=loop=-1:size=1:start=0,setpts=(N+{first})/{fps}/TB"
 
 
 def camera_for(request: ClipRequest) -> str:
@@ -118,25 +120,35 @@ class AnimaticGenerator:
     @staticmethod
     def _layers(request: ClipRequest) -> dict[str, Layer]:
         """Painted layers depend on the look, not the length: an edit that only changes a
-        shot's duration reuses them from the cache."""
+        shot's duration reuses them from the cache.
+
+        The cache folder appears whole: painted in a scratch sibling, then renamed into
+        place, so a render running at the same time never reads a half-written layer. When
+        another render got there first, its folder is used.
+        """
         size = (request.width, request.height)
-        title = request.title or short_title(request.prompt)
+        title = request.title.strip()
         key = hashlib.sha256(json.dumps([LAYERS_VERSION, size, request.style, request.prompt,
-                                         title, request.seed, bool(request.title), OVERSCAN])
+                                         title, request.seed, OVERSCAN])
                              .encode("utf-8")).hexdigest()[:20]
         folder = cache_dir() / "animatic-layers" / key
-        index = folder / "layers.json"
-        if index.exists():
-            return {name: Layer(folder / f"{name}.png", x, y)
-                    for name, (x, y) in json.loads(index.read_text(encoding="utf-8")).items()}
-        folder.mkdir(parents=True, exist_ok=True)
-        layers = save_layers(folder, size, style=request.style, visual=request.prompt,
-                             title=title, seed=request.seed, hero=bool(request.title),
-                             overscan=OVERSCAN)
-        with atomic_path(index) as tmp:  # written last: marks the folder complete
-            tmp.write_text(json.dumps({n: (layer.x, layer.y) for n, layer in layers.items()}),
-                           encoding="utf-8")
-        return layers
+        if not folder.is_dir():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
+            try:
+                layers = save_layers(scratch, size, style=request.style, visual=request.prompt,
+                                     title=title, seed=request.seed, overscan=OVERSCAN)
+                (scratch / "layers.json").write_text(
+                    json.dumps({n: (layer.x, layer.y) for n, layer in layers.items()}),
+                    encoding="utf-8")
+                scratch.rename(folder)
+            except OSError:
+                if not folder.is_dir():  # not a lost race: a real failure
+                    raise
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        return {name: Layer(folder / f"{name}.png", x, y) for name, (x, y)
+                in json.loads((folder / "layers.json").read_text(encoding="utf-8")).items()}
 
     @staticmethod
     def _encode(args: list[str], count: int, fps: int, output: Path,
@@ -159,9 +171,9 @@ class AnimaticGenerator:
         w, h = request.width, request.height
         try:
             info = probe(request.video)
+            source = playable_seconds(request.video)  # a cut-off file plays less than it says
         except Exception as error:
             raise GeneratorError(f"cannot read video {request.video}: {error}") from error
-        source = info.video_duration or 0.0
         if source <= 0:
             raise GeneratorError(f"{request.video} has no video stream")
         needed = request.duration
@@ -178,12 +190,16 @@ class AnimaticGenerator:
         sound = SILENT
         if info.has_audio:
             sound = ["-map", "0:v:0", "-map", "0:a:0", "-af",
-                     f"{tempo}apad,atrim=0:{needed:.6f}", "-c:a", "aac", "-b:a", "160k"]
+                     f"{tempo}apad,atrim=0:{needed:.6f}", *aac()]
         return [*loop, "-i", str(request.video), "-vf", graph], sound
 
     def _designed_args(self, request: ClipRequest, layers: dict[str, Layer],
                        first: int = 0) -> list[str]:
-        """The layered graph for frames from `first` on (times shifted so parts join up)."""
+        """The layered graph for frames from `first` on (times shifted so parts join up).
+
+        The title shows for a few seconds, then fades out, so it does not sit over the
+        subtitles for the whole shot.
+        """
         w, h, fps, frames = request.width, request.height, request.fps, request.num_frames
         camera = camera_for(request)
         duration = request.duration
@@ -192,22 +208,30 @@ class AnimaticGenerator:
         drift = {"pan-left": 1, "pan-right": -1}.get(camera, 1 if request.seed % 2 else -1)
         fg_travel = w * 0.3
         fg_x = f"-{fg_travel / 2:.1f}+{drift}*{fg_travel / 2:.1f}*({clock}/{duration:.3f}-0.5)*1.6"
-        fades = [f"fade=t=out:st={max(0.0, max(0.8, duration - 0.6) - start):.3f}:d=0.5:alpha=1"]
-        if start < TITLE_IN + 0.7:  # a later part starts after the title has faded in
-            fades.insert(0, f"fade=t=in:st={max(0.0, TITLE_IN - start):.3f}:d=0.7:alpha=1")
         still = _still(fps)
-        land, title_layer = layers["foreground"], layers["title"]
-        graph = ";".join([
+        land = layers["foreground"]
+        graph = [
             f"[0:v]{still},format=yuv420p,{zoompan(camera, frames, w, h, fps, first)}[bg]",
             f"[1:v]{still},format=yuva420p[land]",
             f"[bg][land]overlay=x='{fg_x}':y={land.y}:format=yuv420[scene]",
             f"[2:v]{still},format=yuva420p[dust]",
             f"[scene][dust]overlay=x=0:y='-mod({clock}*{h * 0.04:.1f},{h})':format=yuv420[air]",
-            f"[3:v]{still},format=yuva420p,{','.join(fades)}[title]",
-            f"[air][title]overlay=x={title_layer.x}:y={title_layer.y}:format=yuv420,"
-            "format=yuv420p[out]",
-        ])
+        ]
+        names, picture = ["plate", "foreground", "particles"], "air"
+        fade_out = min(TITLE_IN + TITLE_FADE + TITLE_HOLD, max(0.8, duration - 0.6))
+        title = layers.get("title")
+        if title is not None and fade_out + TITLE_FADE > start:
+            names.append("title")
+            # the title's clock counts from the clip's start, so a later part fades it alike
+            graph += [f"[3:v]{_still(fps, first)},format=yuva420p,"
+                      f"fade=t=in:st={TITLE_IN}:d={TITLE_FADE}:alpha=1,"
+                      f"fade=t=out:st={fade_out:.3f}:d={TITLE_FADE}:alpha=1,"
+                      "setpts=PTS-STARTPTS[title]",
+                      f"[air][title]overlay=x={title.x}:y={title.y}:format=yuv420:"
+                      f"enable='lt(t,{fade_out + TITLE_FADE - start:.3f})'[titled]"]
+            picture = "titled"
+        graph.append(f"[{picture}]format=yuv420p[out]")
         args: list[str] = []
-        for name in ("plate", "foreground", "particles", "title"):
+        for name in names:
             args += ["-i", str(layers[name].path)]
-        return [*args, "-filter_complex", graph, "-map", "[out]"]
+        return [*args, "-filter_complex", ";".join(graph), "-map", "[out]"]

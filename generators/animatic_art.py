@@ -8,13 +8,14 @@ from __future__ import annotations
 import math
 import random
 import re
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from storyreel.tools.align import script_tokens
 from storyreel.tools.fonts import ui_font_path
+from storyreel.tools.subtitles import break_lines, join_words, word_spacing
 
 RGB = tuple[int, int, int]
 
@@ -172,23 +173,27 @@ def paint_particles(size: tuple[int, int], palette: Palette, seed: int) -> Image
     return layer.filter(ImageFilter.GaussianBlur(0.8))
 
 
-def paint_title(size: tuple[int, int], title: str, palette: Palette, hero: bool) -> Image.Image:
-    """The shot's on-screen title with a soft shadow and an accent rule, on transparency."""
+def paint_title(size: tuple[int, int], title: str, palette: Palette) -> Image.Image:
+    """The shot's on-screen title with a soft shadow and an accent rule, on transparency.
+
+    Lines are broken where they reach the frame's edge as drawn, between words or between
+    Chinese and Japanese characters, and balanced.
+    """
     width, height = size
     layer = Image.new("RGBA", size, (0, 0, 0, 0))
-    if not title:
-        return layer
     short = min(size)
-    font = ImageFont.truetype(str(ui_font_path()), round(short * (0.11 if hero else 0.075)))
-    chars = max(12, int(width / (font.size * 0.62)))
-    lines = textwrap.wrap(title, width=min(chars, 28 if hero else 34)) or [title]
+    font = ImageFont.truetype(str(ui_font_path()), round(short * 0.11))
+    tokens = script_tokens(title)
+    spaced = word_spacing(tokens, title)
+    lines = [join_words(tokens[start:end], spaced[start:end]) for start, end in
+             break_lines(tokens, spaced, lambda line: font.getlength(line) / (width * 0.84))]
     text = "\n".join(lines)
     measure = ImageDraw.Draw(layer)
     box = measure.multiline_textbbox((0, 0), text, font=font, spacing=font.size // 4,
                                      align="center", stroke_width=1)
     text_w, text_h = box[2] - box[0], box[3] - box[1]
     x = (width - text_w) / 2
-    y = (height - text_h) / 2 - height * (0.05 if hero else 0.18)
+    y = (height - text_h) / 2 - height * 0.05
     shadow = Image.new("RGBA", size, (0, 0, 0, 0))
     ImageDraw.Draw(shadow).multiline_text((x + 3, y + 4), text, font=font, fill=(0, 0, 0, 190),
                                           spacing=font.size // 4, align="center", stroke_width=1,
@@ -205,14 +210,6 @@ def paint_title(size: tuple[int, int], title: str, palette: Palette, hero: bool)
     return layer
 
 
-def short_title(visual: str) -> str:
-    """A caption-sized phrase from a visual prompt: its first clause, capitalised."""
-    clause = re.split(r"[,;.]", visual, maxsplit=1)[0].strip()
-    words = clause.split()
-    clause = " ".join(words[:6])
-    return clause[:1].upper() + clause[1:]
-
-
 @dataclass(frozen=True)
 class Layer:
     """A painted layer and where its top-left corner sits in the frame."""
@@ -223,8 +220,9 @@ class Layer:
 
 
 def save_layers(directory: Path, size: tuple[int, int], *, style: str, visual: str, title: str,
-                seed: int, hero: bool, overscan: float) -> dict[str, Layer]:
-    """Paint every layer of a designed shot into `directory`.
+                seed: int, overscan: float) -> dict[str, Layer]:
+    """Paint every layer of a designed shot into `directory`; a title layer only when there is
+    a title (the visual prompt is never shown).
 
     Transparent layers are cropped to what they show: the compositor's cost grows with area.
     """
@@ -236,8 +234,9 @@ def save_layers(directory: Path, size: tuple[int, int], *, style: str, visual: s
         "plate": paint_plate(big, palette, motif, seed),
         "foreground": paint_foreground((round(width * 1.3), height), palette, motif, seed),
         "particles": paint_particles((width, height * 2), palette, seed),
-        "title": paint_title(size, title, palette, hero),
     }
+    if title:
+        layers["title"] = paint_title(size, title, palette)
     placed = {}
     for name, image in layers.items():
         x = y = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -21,7 +22,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from storyreel.tools.ffmpeg import ffmpeg_exe
+from storyreel.tools.ffmpeg import FFmpegError
+from storyreel.tools.video import FrameCountError, write_fitted_clip
 
 from .base import CheckpointMissing, ClipOutput, ClipRequest, GeneratorError, ProgressCallback
 from .sound import SoundTrack
@@ -226,7 +228,13 @@ class DiffusionGenerator(ABC):
             video = np.concatenate(segments)[:wanted]
             if self.device() == "cuda":
                 torch.cuda.empty_cache()
-        write_fitted_clip(video, self.clip.fps, request, output, sound)
+        with tempfile.TemporaryDirectory(prefix=".part-", dir=output.parent) as folder:
+            wav = sound.write(Path(folder) / "sound.wav") if sound.samples is not None else None
+            try:
+                write_fitted_clip(video, self.clip.fps, request.width, request.height,
+                                  request.fps, request.num_frames, output, wav)
+            except (FFmpegError, FrameCountError) as error:
+                raise GeneratorError(f"could not encode the generated clip: {error}") from error
         if progress:
             progress(1.0)
         return ClipOutput(output, request.num_frames, request.fps, request.width, request.height,
@@ -342,38 +350,3 @@ def _load_image(path: Path, width: int, height: int) -> Image.Image:
                            Image.Resampling.LANCZOS)
     left, top = (resized.width - width) // 2, (resized.height - height) // 2
     return resized.crop((left, top, left + width, top + height))
-
-
-def write_fitted_clip(frames: np.ndarray, source_fps: int, request: ClipRequest,
-                      output: Path, sound: SoundTrack | None = None) -> None:
-    """Encode model frames as the shot's clip: retimed to its exact length and frame rate
-    (frames are blended when the rates differ), scaled and cropped to its size; with the
-    generated sound, if any, cut or padded to the same length."""
-    import subprocess
-    import tempfile
-
-    count, height, width = frames.shape[0], frames.shape[1], frames.shape[2]
-    stretch = request.duration / (count / source_fps)
-    graph = (f"setpts={stretch:.6f}*PTS,"
-             f"framerate=fps={request.fps}:interp_start=0:interp_end=255,"
-             f"scale={request.width}:{request.height}:force_original_aspect_ratio=increase:"
-             f"flags=lanczos,crop={request.width}:{request.height},setsar=1,"
-             "tpad=stop_mode=clone:stop=-1,format=yuv420p")
-    with tempfile.TemporaryDirectory(dir=output.parent) as folder:
-        sound_input: list[str] = []
-        sound_output = ["-an"]
-        if sound is not None and sound.samples is not None:
-            wav = sound.write(Path(folder) / "sound.wav")
-            sound_input = ["-i", str(wav)]
-            sound_output = ["-map", "0:v", "-map", "1:a", "-af",
-                            f"apad,atrim=0:{request.duration:.6f}", "-c:a", "aac", "-b:a", "160k"]
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-f", "rawvideo",
-               "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(source_fps), "-i", "-",
-               *sound_input, "-vf", graph, "-frames:v", str(request.num_frames),
-               "-r", str(request.fps), "-c:v", "libx264", "-preset", "fast", "-crf", "14",
-               "-g", str(request.fps), *sound_output, str(output)]
-        pixels = (np.clip(frames, 0, 1) * 255).round().astype(np.uint8).tobytes()
-        result = subprocess.run(cmd, input=pixels, capture_output=True)
-    if result.returncode != 0:
-        raise GeneratorError(f"could not encode the generated clip: "
-                             f"{result.stderr.decode(errors='replace')[-500:]}")

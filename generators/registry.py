@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from functools import cache
 
 from .base import Generator, GeneratorError
 from .diffusion import checkpoint_on_disk
 
 _FACTORIES: dict[str, Callable[[], Generator]] = {}
+_BUILT: dict[str, Generator] = {}
+_BUILDING = threading.Lock()  # shots are made in parallel: two first uses must not build two
 
 
 def register(name: str, factory: Callable[[], Generator]) -> None:
-    _FACTORIES[name] = factory
+    """Make `factory` the generator called `name` (replacing one already built)."""
+    with _BUILDING:
+        _FACTORIES[name] = factory
+        _BUILT.pop(name, None)
 
 
 def names() -> list[str]:
@@ -31,16 +36,24 @@ def resolve_name(name: str) -> str:
     return name
 
 
-@cache
 def get_generator(name: str) -> Generator:
-    """The generator for `name`, built once and reused for every shot."""
-    return _FACTORIES[resolve_name(name)]()
+    """The generator for `name`, built once and reused for every shot.
+
+    Keyed by the concrete name, so `auto` and the backend it stands for are one object: one
+    model in GPU memory and one lock that keeps GPU jobs one at a time."""
+    concrete = resolve_name(name)
+    with _BUILDING:
+        if concrete not in _BUILT:
+            _BUILT[concrete] = _FACTORIES[concrete]()
+        return _BUILT[concrete]
 
 
-@cache
 def auto_choice() -> tuple[str, str]:
     """(generator, why): a diffusion backend when a CUDA GPU and its checkpoint are both on
-    this machine, else the CPU animatic."""
+    this machine, else the CPU animatic.
+
+    Checked on every call (a few file lookups), not remembered: a checkpoint pulled while the
+    studio is open is used by the next render."""
     import importlib.util
 
     if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:

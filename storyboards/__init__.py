@@ -10,6 +10,7 @@ from .yaml_io import (
     load_storyboard,
     new_document_text,
     parse_document,
+    problem_at,
     save_document,
     validate_document,
 )
@@ -31,5 +32,5 @@ def examples() -> list[str]:
 __all__ = [
     "GeneratorSpec", "Music", "Problem", "Shot", "Storyboard", "StoryboardError", "Subtitles",
     "Voice", "dump_document", "example_path", "examples", "json_schema", "load_storyboard",
-    "new_document_text", "parse_document", "save_document", "validate_document",
+    "new_document_text", "parse_document", "problem_at", "save_document", "validate_document",
 ]

@@ -19,6 +19,35 @@ def _default_mode() -> int:
 
 
 _FILE_MODE = _default_mode()
+PART = ".part"  # in the name of every file or folder that is not finished yet
+
+
+def partial_name(name: str) -> bool:
+    """Whether `name` is one of storyreel's unfinished files or scratch folders (a hidden name
+    holding `.part`): left behind only by a process that was killed."""
+    return name.startswith(".") and any(mark in name or name.endswith(PART)
+                                        for mark in (f"{PART}.", f"{PART}-"))
+
+
+def sweep_partials(folder: Path) -> list[Path]:
+    """Delete every unfinished file and scratch folder under `folder`; returns what went.
+    Call it only while holding the lock that keeps other writers out of `folder`."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for root, dirs, names in os.walk(folder):
+        for name in names:
+            if partial_name(name):
+                path = Path(root) / name
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        for name in list(dirs):
+            if partial_name(name):
+                path = Path(root) / name
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+                dirs.remove(name)
+    return removed
 
 
 @contextmanager
@@ -28,7 +57,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     The temporary name keeps the suffix so tools that pick a format from it (ffmpeg) work.
     """
     target = Path(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{PART}{target.suffix}",
                                     dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)

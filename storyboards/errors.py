@@ -16,7 +16,9 @@ class UserError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a storyboard, located in its file."""
+    """One thing wrong with a storyboard, located in its file. `message` is the whole
+    sentence in the user's words ("shot 'cup' (2nd): duration must be ..."); `field` is the
+    key's dotted path (`shots.1.duration`) for programs."""
 
     message: str
     field: str = ""
@@ -30,8 +32,20 @@ class Problem:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        text = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
-        return text + (f" (hint: {self.hint})" if self.hint else "")
+        return f"{where}: {self.message}" + (f" (hint: {self.hint})" if self.hint else "")
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st, ..."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def shot_label(index: int, shot_id: object) -> str:
+    """How messages name the shot at 0-based `index`: "shot 'cup' (2nd)", or "2nd shot"
+    while it has no usable id."""
+    place = ordinal(index + 1)
+    return f"shot {shot_id!r} ({place})" if isinstance(shot_id, str) and shot_id else f"{place} shot"
 
 
 class StoryboardError(UserError):

@@ -6,9 +6,20 @@ Key names listed in DESIGN.md are public; add keys freely, rename none without a
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 SHOT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
@@ -31,15 +42,51 @@ _CAMERA_SYNONYMS = {"zoom-in": "push-in", "dolly-in": "push-in", "zoom-out": "pu
                     "pan": "pan-right", "tilt": "tilt-up"}
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo must not be silently ignored."""
+def _any_case(word: str) -> str:
+    return "".join(f"[{c}{c.upper()}]" for c in word)
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+def _camera_phrase() -> str:
+    """A regular expression for every way of writing a camera move that `Shot` accepts
+    ('Slow push-in', 'zoom_out', 'pan left gently'), so the JSON Schema and the validator
+    accept the same words: words split by spaces, '-' or '_', in any case, with modifiers
+    anywhere, naming a move or a synonym."""
+    sep = r"[\s_-]+"
+    modifier = "(?:" + "|".join(_any_case(w) for w in sorted(_CAMERA_MODIFIERS)) + ")"
+    moves = sorted({*get_args(Camera), *_CAMERA_SYNONYMS})
+    between = f"{sep}(?:{modifier}{sep})*"
+    move = "(?:" + "|".join(between.join(_any_case(w) for w in m.split("-")) for m in moves) + ")"
+    return rf"^\s*(?:{modifier}{sep})*{move}(?:{sep}{modifier})*\s*$"
+
+
+CAMERA_PHRASE = _camera_phrase()
+
+
+def _seconds_or_auto(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """One error in the user's words instead of one per member of the union; a number out
+    of range keeps the error that names the bound."""
+    try:
+        return handler(value)
+    except ValidationError:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise
+        raise PydanticCustomError("seconds_or_auto",
+                                  "Input should be a number of seconds or 'auto'") from None
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not be silently ignored. Values are not coerced
+    ('720' is text, not a number; 'yes' is not true), as in the JSON Schema, so an editor
+    using the schema and `storyreel validate` accept the same files."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
 
 class Format(Strict):
     aspect: Aspect = "16:9"
-    height: Annotated[int, Field(ge=144, le=4320, description="Frame height in pixels")] = 720
+    height: Annotated[int, Field(ge=144, le=4320, description=(
+        "Resolution class, as in 720p: the shorter side in pixels, whatever the aspect "
+        "(16:9 at 720 is 1280x720, 9:16 at 720 is 720x1280)"))] = 720
     fps: Annotated[int, Field(ge=8, le=60)] = 24
 
     @property
@@ -109,14 +156,25 @@ class GeneratorSpec(Strict):
 
 
 class Shot(Strict):
+    # The schema's side of `_has_content`: narration that is not blank, or seconds.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["narration"], "properties": {"narration": {"pattern": r"\S"}}},
+        {"required": ["duration"], "properties": {"duration": {"type": "number"}}},
+    ]})
+
     id: Annotated[str, Field(pattern=SHOT_ID_PATTERN, description="Stable id; files use it")]
     narration: str = ""
     visual: str = ""
     title: str | None = Field(None, description="On-screen title of a designed shot")
     sound: str = Field("", description="What is heard besides the narration, for generators "
                        "that make sound (ltx-2): 'waves on pebbles, distant gulls'")
-    duration: Literal["auto"] | Annotated[float, Field(gt=0, le=600)] = "auto"
-    camera: Camera = "auto"
+    duration: Annotated[Annotated[float, Field(gt=0, le=600)] | Literal["auto"],
+                        WrapValidator(_seconds_or_auto)] = Field(
+        "auto", description="Seconds, or 'auto': as long as the narration plus padding")
+    camera: Annotated[Camera, WithJsonSchema({
+        "anyOf": [{"enum": list(get_args(Camera))}, {"type": "string", "pattern": CAMERA_PHRASE}],
+        "description": "A camera move; written as people do too: 'slow push-in', 'Zoom out', "
+                       "'pan left'"})] = "auto"
     transition: Transition = Field("crossfade", description="Transition into the next shot")
     asset: str | None = Field(None, description="Image or video inside the project folder")
     generator: GeneratorSpec = Field(default_factory=GeneratorSpec)
@@ -125,7 +183,7 @@ class Shot(Strict):
     @classmethod
     def _camera_words(cls, value: object) -> object:
         """Accept how people write camera moves: 'slow push-in', 'Zoom out', 'pan left'."""
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not re.fullmatch(CAMERA_PHRASE, value):
             return value
         words = [w for w in re.split(r"[\s_-]+", value.strip().lower())
                  if w not in _CAMERA_MODIFIERS]
@@ -157,7 +215,16 @@ class Storyboard(Strict):
     subtitles: Subtitles = Field(default_factory=Subtitles)
     generator: GeneratorSpec = Field(default_factory=GeneratorSpec,
                                      description="Defaults for every shot's generator")
-    shots: Annotated[list[Shot], Field(min_length=1)]
+    shots: Annotated[list[Shot], Field(min_length=1, description="The shots in order; each "
+                                       "id is used once (the one rule the schema cannot say)")]
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _not_true(cls, value: object) -> object:
+        """`true` equals 1 to Python (so to the literal check), never to the JSON Schema."""
+        if isinstance(value, bool):
+            raise PydanticCustomError("literal_error", "Input should be 1")
+        return value
 
     @field_validator("shots")
     @classmethod

@@ -7,7 +7,7 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 
 from storyreel.agent.chat import StudioChat
-from storyreel.agent.studio_tools import make_studio_tools
+from storyreel.agent.studio_tools import StudioContext
 from storyreel.storyboards.edits import StoryboardEditor
 
 from .project import STORYBOARD, Project
@@ -22,28 +22,30 @@ def editor_for(project: Project) -> StoryboardEditor:
                             lock_path=project.state_dir / "storyboard.lock")
 
 
-def render_for(project: Project):
-    def run(shot_id: str | None = None) -> str:
-        result = render(project.storyboard_path)
-        redone = ", ".join(f"{stage} {n}" for stage, n in result.redone.items()) or "nothing"
-        focus = f" (shot {shot_id} included)" if shot_id else ""
-        return (f"rendered {result.video} ({result.duration:.1f} s){focus}; redone: {redone}")
-    return run
+def render_report(project: Project) -> str:
+    """Render the project (only what changed is redone) and say what was made."""
+    result = render(project.storyboard_path)
+    redone = ", ".join(f"{stage} {n}" for stage, n in result.redone.items()) or "nothing"
+    return f"rendered {result.video} ({result.duration:.1f} s); redone: {redone}"
 
 
-def status_for(project: Project):
-    def report() -> str:
-        data, stale = last_render(project)
-        if data is None:
-            return "not rendered yet"
-        video = Path(data["output"])
-        if not video.exists():
-            return f"the last render's file {video} is gone; render again"
-        length = sum(s["frames"] for s in data["shots"]) / data["fps"]
-        return (f"last render: {video} ({len(data['shots'])} shots, about {length:.0f} s of "
-                f"shots). " + ("The storyboard changed since: render to update it." if stale
-                               else "It is up to date with the storyboard."))
-    return report
+def status_report(project: Project) -> str:
+    """The last render's file and length, and whether the storyboard changed since."""
+    manifest, stale = last_render(project)
+    if manifest is None:
+        return "not rendered yet"
+    if not manifest.output.exists():
+        return f"the last render's file {manifest.output} is gone; render again"
+    return (f"last render: {manifest.output} ({len(manifest.shots)} shots, about "
+            f"{manifest.seconds:.0f} s of shots). "
+            + ("The storyboard changed since: render to update it." if stale
+               else "It is up to date with the storyboard."))
+
+
+def studio_context(project: Project) -> StudioContext:
+    """What the agent's tools act on: this project's storyboard, render and status."""
+    return StudioContext(editor_for(project), render=lambda: render_report(project),
+                         status=lambda: status_report(project))
 
 
 def open_chat(project_dir: Path, model: BaseChatModel) -> StudioChat:
@@ -51,5 +53,4 @@ def open_chat(project_dir: Path, model: BaseChatModel) -> StudioChat:
     if not project.storyboard_path.exists():
         raise FileNotFoundError(f"{project.storyboard_path} not found; create the project with "
                                 "`storyreel new DIR --brief \"...\"` first")
-    tools = make_studio_tools(editor_for(project), render_for(project), status_for(project))
-    return StudioChat(model, tools, project.state_dir)
+    return StudioChat(model, studio_context(project), project.state_dir)

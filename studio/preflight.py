@@ -3,20 +3,36 @@ generators, music and voice (also what `storyreel validate` checks)."""
 
 from __future__ import annotations
 
+import json
 import os
 import zlib
 from pathlib import Path
+from typing import Literal
 
-from storyreel.generators import get_generator, resolve_name
+from ruamel.yaml.comments import CommentedMap
+
+from storyreel.generators import GeneratorError, get_generator, resolve_name
 from storyreel.generators.diffusion import is_local_folder
-from storyreel.storyboards import Shot, Storyboard
+from storyreel.storyboards import (
+    GeneratorSpec,
+    Problem,
+    Shot,
+    Storyboard,
+    StoryboardError,
+    problem_at,
+)
+from storyreel.storyboards.atomic import write_text_atomic
+from storyreel.storyboards.errors import shot_label
 from storyreel.storyboards.paths import inside_project
-from storyreel.tools.probe import is_image
+from storyreel.tools.probe import decode_check, is_image
+from storyreel.tools.speech import VoiceCannotSpeak, VoiceNotFound
 from storyreel.tools.tts import ResolvedVoice, resolve_voice
 
+from .cache import file_fingerprint
 from .project import Project, ProjectError
 
 MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+DECODE_VERDICTS = "decoded.json"  # in the project's cache folder
 
 
 def shot_seed(board: Storyboard, shot: Shot) -> int:
@@ -28,8 +44,10 @@ def shot_seed(board: Storyboard, shot: Shot) -> int:
     return zlib.crc32(shot.id.encode("utf-8")) % 100_000
 
 
-def preflight(storyboard: Storyboard, project: Project, output: Path) -> ResolvedVoice:
-    """Everything a user can get wrong, checked before any work starts."""
+def preflight(storyboard: Storyboard, project: Project, output: Path,
+              document: CommentedMap | None = None) -> ResolvedVoice:
+    """Everything a user can get wrong, checked before any work starts; `document` (the
+    parsed storyboard file) gives the storyboard's problems their lines."""
     if not output.parent.is_dir():
         raise ProjectError(f"output folder {output.parent} does not exist; create it or "
                            "choose another path with -o")
@@ -37,7 +55,7 @@ def preflight(storyboard: Storyboard, project: Project, output: Path) -> Resolve
         raise ProjectError(f"cannot write to {output.parent} (permission denied)")
     if output.suffix.lower() != ".mp4":
         raise ProjectError(f"output {output.name} must end in .mp4")
-    return check_storyboard(storyboard, project)
+    return check_storyboard(storyboard, project, document)
 
 
 def model_path(project: Project, model: str | None) -> str | None:
@@ -63,25 +81,112 @@ def picture_generator(board: Storyboard, shot: Shot, footage: Path | None) -> st
     return "animatic" if footage is not None else board.generator.merged(shot.generator).name
 
 
-def check_storyboard(storyboard: Storyboard, project: Project) -> ResolvedVoice:
-    """What the storyboard refers to: assets, generators, music file and voice (also what
-    `storyreel validate` checks)."""
+def check_storyboard(storyboard: Storyboard, project: Project,
+                     document: CommentedMap | None = None) -> ResolvedVoice:
+    """What the storyboard refers to: assets (opened and decoded), generators, reference
+    images, music file and voice (also what `storyreel validate` checks).
+
+    Every problem with the storyboard's content is raised together as one StoryboardError,
+    each at its key's line in `document` (the parsed file; no lines without it). What this
+    machine lacks to run a generator (a checkpoint, the diffusion extra) raises
+    GeneratorError (CheckpointMissing), checked once the content is right.
+    """
+    problems: list[Problem] = []
+    verdicts = _Verdicts(project.cache_dir / DECODE_VERDICTS)
+
+    def generator(spec: GeneratorSpec, loc: tuple[str | int, ...], subject: str) -> None:
+        """The spec's own name and reference image (those it sets, not those it inherits)."""
+        if "name" in spec.model_fields_set:
+            try:
+                resolve_name(spec.name)
+            except GeneratorError as error:
+                problems.append(problem_at(document, (*loc, "name"), f"{subject}{error}"))
+        if spec.reference_image:
+            wrong = _file_problem(project, spec.reference_image, "image", verdicts)
+            if wrong:
+                problems.append(problem_at(document, (*loc, "reference_image"),
+                                           f"{subject}generator.reference_image {wrong}"))
+
+    generator(storyboard.generator, ("generator",), "")
+    for index, shot in enumerate(storyboard.shots):
+        label = shot_label(index, shot.id)
+        generator(shot.generator, ("shots", index, "generator"), f"{label}: ")
+        wrong = shot.asset and _file_problem(project, shot.asset, "picture", verdicts)
+        if wrong:
+            problems.append(problem_at(document, ("shots", index, "asset"),
+                                       f"{label}: asset {wrong}"))
+    source = storyboard.music.source
+    wrong = source not in {"auto", "none"} and _file_problem(project, source, "sound", verdicts)
+    if wrong:
+        problems.append(problem_at(document, ("music", "source"), f"music file {wrong}"))
+    try:
+        voice = resolve_voice(storyboard, project.root)
+    except (VoiceNotFound, VoiceCannotSpeak) as error:
+        problems.append(problem_at(document, ("voice",), str(error)))
+    verdicts.save()
+    if problems:
+        raise StoryboardError(problems, project.storyboard_path)
+    _check_generators(storyboard, project)
+    return voice
+
+
+def _check_generators(storyboard: Storyboard, project: Project) -> None:
+    """Each generator the shots use can run here, with its model."""
     generators: set[tuple[str, str | None]] = set()
     for shot in storyboard.shots:
         spec = storyboard.generator.merged(shot.generator)
-        resolve_name(spec.name)
-        if shot.asset:
-            path = project.asset(shot.asset, shot.id)
-            if not (is_image(path) or path.suffix.lower() in MEDIA_SUFFIXES):
-                raise ProjectError(f"shot {shot.id!r}: asset {shot.asset!r} is neither an image "
-                                   f"nor a video ({', '.join(sorted(MEDIA_SUFFIXES))})")
         generators.add((picture_generator(storyboard, shot, shot_footage(project, shot)),
                         model_path(project, spec.model)))
     for name, model in sorted(generators, key=str):
         get_generator(name).check(model)
-    source = storyboard.music.source
-    if source not in {"auto", "none"}:
-        path = inside_project(project.root, source)
-        if path is None or not path.is_file():
-            raise ProjectError(f"music file {source!r} not found inside the project folder")
-    return resolve_voice(storyboard, project.root)
+
+
+def _file_problem(project: Project, relative: str, need: Literal["picture", "image", "sound"],
+                  verdicts: _Verdicts) -> str | None:
+    """What is wrong with a file the storyboard names, as the end of a sentence that starts
+    with what it is for ("asset ..."), or None."""
+    path = inside_project(project.root, relative)
+    if path is None:
+        return (f"{relative!r} is outside the project folder {project.root}; copy it into "
+                f"{project.root / 'assets'}")
+    if not path.is_file():
+        return f"{relative!r} not found (looked for {path}); put the file in {project.root / 'assets'}"
+    if need == "picture" and not (is_image(path) or path.suffix.lower() in MEDIA_SUFFIXES):
+        return (f"{relative!r} is neither an image nor a video "
+                f"({', '.join(sorted(MEDIA_SUFFIXES))})")
+    try:
+        reason = verdicts.problem(path, need)
+    except OSError as error:
+        return f"{relative!r} cannot be read ({error.strerror or error})"
+    return f"{relative!r} cannot be used: {reason}" if reason else None
+
+
+class _Verdicts:
+    """What decoding each user file found, kept in the project's cache by the file's
+    fingerprint (name, size, modification time): render and validate decode long footage
+    once, not on every run."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.stored = {}
+        self.used: dict[str, str] = {}
+
+    def problem(self, file: Path, need: Literal["picture", "image", "sound"]) -> str | None:
+        key = f"{need}:{file_fingerprint(file)}"
+        if key not in self.used:
+            found = self.stored.get(key)
+            self.used[key] = found if isinstance(found, str) else decode_check(file, need) or ""
+        return self.used[key] or None
+
+    def save(self) -> None:
+        """Keep the verdicts of the files in use (older versions of them drop out)."""
+        if self.used == self.stored:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(self.path, json.dumps(self.used, indent=1, sort_keys=True))
+        except OSError:
+            pass  # a read-only project still validates; it decodes again next time

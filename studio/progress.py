@@ -6,10 +6,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .events import STAGES, Event
+from .events import STAGES, Event, Stage
 
 LABELS = {"voice": "narration", "align": "word timing", "visual": "visuals",
           "segment": "segments", "audio": "sound mix", "mux": "final file"}
+WHOLE_PROGRAMME: tuple[Stage, ...] = ("audio", "mux")
+
+
+def subject(event: Event) -> str:
+    """What a stage is working on, in words: a bare shot id ("close") reads like a status."""
+    if event.stage in WHOLE_PROGRAMME:
+        return "programme"
+    return f"shot {event.shot}" if event.shot else ""
 
 
 class RichProgress:
@@ -21,7 +29,6 @@ class RichProgress:
                                  MofNCompleteColumn(), TextColumn("{task.fields[shot]}"),
                                  TimeElapsedColumn(), console=console, transient=False)
         self.tasks: dict[str, int] = {}
-        self.fractions: dict[tuple[str, str], float] = {}
 
     def __enter__(self) -> RichProgress:
         self.progress.__enter__()
@@ -36,20 +43,20 @@ class RichProgress:
             return
         if event.kind == "plan":
             for stage in STAGES:
-                total = 1 if stage in ("audio", "mux") else event.total
+                total = 1 if stage in WHOLE_PROGRAMME else event.total
                 self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, shot="")
             return
         if event.kind == "warning":
-            where = f"{event.shot}: " if event.shot else ""
+            where = f"{subject(event)}: " if subject(event) else ""
             self.console.print(f"[yellow]warning:[/] {escape(where)}{escape(event.message or '')}")
             return
         if event.stage is None or event.stage not in self.tasks:
             return
         task = self.tasks[event.stage]
         if event.kind == "start":
-            self.progress.update(task, shot=event.shot or "")
+            self.progress.update(task, shot=subject(event))
         elif event.kind == "failed":
-            self.console.print(f"[red]failed:[/] {event.shot} ({event.stage}): "
+            self.console.print(f"[red]failed:[/] {escape(subject(event))} ({event.stage}): "
                                f"{escape(event.message or '')}")
         elif event.kind in ("done", "cached"):
             self.progress.advance(task)

@@ -8,6 +8,8 @@ what an edit touched. A failed shot does not stop the others; the render then re
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import threading
 import zlib
 from collections.abc import Callable
@@ -18,11 +20,14 @@ from pathlib import Path
 from storyreel.generators import ClipRequest, GeneratorError, get_generator
 from storyreel.generators.registry import auto_choice
 from storyreel.storyboards import Shot, Storyboard, load_storyboard
+from storyreel.storyboards.atomic import atomic_path, partial_name, sweep_partials
 from storyreel.storyboards.errors import UserError
+from storyreel.storyboards.paths import inside_project
 from storyreel.tools import music as music_tool
 from storyreel.tools import video
 from storyreel.tools.align import Word, align_narration
 from storyreel.tools.audio_mix import Layer, Placed, mix_programme, music_layer
+from storyreel.tools.ffmpeg import FFmpegError, stop_all
 from storyreel.tools.subtitles import (
     Cue,
     SubtitleLook,
@@ -34,6 +39,8 @@ from storyreel.tools.tts import ResolvedVoice, speak
 
 from .cache import Cache, Entry, content_key, file_fingerprint
 from .events import Event, EventSink, Stage, ignore
+from .interrupts import interrupts_stop
+from .lock import RenderCancelled, render_lock
 from .preflight import model_path, picture_generator, preflight, shot_footage, shot_seed
 from .project import Project
 from .takes import record_takes
@@ -41,10 +48,6 @@ from .timeline import LEAD_SECONDS, Placement, place, shot_frames
 
 BODY_SPLIT_SECONDS = 4
 
-
-
-class RenderCancelled(Exception):
-    """The render was cancelled; everything finished so far stays cached."""
 
 
 class RenderError(UserError, RuntimeError):
@@ -95,7 +98,7 @@ class Renderer:
                  events: EventSink = ignore, workers: int = 2,
                  cancel: threading.Event | None = None):
         self.project = Project.for_storyboard(storyboard_path)
-        self.storyboard, _ = load_storyboard(self.project.storyboard_path)
+        self.storyboard, self.document = load_storyboard(self.project.storyboard_path)
         self.output = Path(output).resolve() if output else \
             self.project.out_dir / "final.mp4"
         self.events = events
@@ -103,10 +106,11 @@ class Renderer:
         self.cache = Cache(self.project.cache_dir)
         self.redone: dict[str, int] = {}
         self.failures: dict[str, str] = {}
-        self.cancel = cancel
+        self._tally = threading.Lock()  # redone and failures are updated from worker threads
+        self.cancel = cancel or threading.Event()
 
     def _emit(self, kind: str, stage: Stage | None = None, **fields) -> None:
-        if self.cancel is not None and self.cancel.is_set():
+        if self.cancel.is_set():
             raise RenderCancelled("render cancelled; run it again to resume")
         self.events(Event(kind=kind, stage=stage, **fields))
 
@@ -115,7 +119,8 @@ class Renderer:
         self._emit("start", stage, shot=shot)
         entry = self.cache.produce(stage, key, suffix, make)
         if not entry.cached:
-            self.redone[stage] = self.redone.get(stage, 0) + 1
+            with self._tally:
+                self.redone[stage] = self.redone.get(stage, 0) + 1
         self._emit("cached" if entry.cached else "done", stage, shot=shot)
         return entry
 
@@ -126,8 +131,7 @@ class Renderer:
             try:
                 work(state)
             except (GeneratorError, OSError, RuntimeError, ValueError) as error:
-                self.failures[state.shot.id] = f"{stage}: {error}"
-                self._emit("failed", stage, shot=state.shot.id, message=str(error))
+                self._fail(stage, state.shot.id, error)
 
         todo = [s for s in states if s.shot.id not in self.failures]
         if parallel and self.workers > 1:
@@ -136,6 +140,53 @@ class Renderer:
         else:
             for state in todo:
                 guarded(state)
+
+    def _fail(self, stage: Stage, shot: str, error: Exception) -> None:
+        """Record a shot's failure as one line; an ffmpeg failure names the file it could not
+        handle and points at its full log, saved in .storyreel/logs/."""
+        if isinstance(error, RenderCancelled) or self.cancel.is_set():
+            raise RenderCancelled("render cancelled; run it again to resume") from error
+        message = str(error)
+        if isinstance(error, FFmpegError):
+            message = f"ffmpeg could not make it from {self._inputs_named(error)}: {error.summary}"
+            log = self._save_log(f"{stage}-{shot}", error)
+            if log is not None:
+                message += f" (full log: {log})"
+        with self._tally:
+            self.failures[shot] = f"{stage}: {message}"
+        self._emit("failed", stage, shot=shot, message=message)
+
+    def _inputs_named(self, error: FFmpegError) -> str:
+        """The files ffmpeg was reading, as the user knows them: the user's own files first."""
+        inputs = [Path(arg) for flag, arg in zip(error.command, error.command[1:], strict=False)
+                  if flag == "-i" and arg != "-"]
+        own = [p for p in inputs if inside_project(self.project.root, str(p)) is not None
+               and self.project.state_dir not in p.parents]
+        chosen = own or inputs
+        return ", ".join(str(p.relative_to(self.project.root)) if self.project.root in p.parents
+                         else p.name for p in chosen) or "its inputs"
+
+    def _save_log(self, name: str, error: FFmpegError) -> Path | None:
+        folder = self.project.state_dir / "logs"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{name}.log"
+            with atomic_path(path) as tmp:
+                tmp.write_text(" ".join(error.command) + "\n\n" + error.log, encoding="utf-8")
+        except OSError:
+            return None
+        return path.relative_to(self.project.root)
+
+    def _sweep(self) -> None:
+        """Remove what a killed render left half-written: in the project's own state, and the
+        output's temporary files beside it (only those, since the folder is the user's)."""
+        sweep_partials(self.project.state_dir)
+        folder = self.output.parent
+        for path in folder.glob(f".{self.output.stem}.*"):
+            if partial_name(path.name):
+                path.unlink(missing_ok=True)
+        for path in folder.glob(".join.part-*"):
+            shutil.rmtree(path, ignore_errors=True)
 
     def _say_how_shots_are_made(self, board: Storyboard) -> None:
         """Once per render, not once per shot: when `auto` falls back to the animatic (with
@@ -165,9 +216,28 @@ class Renderer:
             return [future.result() for future in futures]
 
     def run(self) -> RenderResult:
-        if not self.project.cache_dir.parent.exists():
-            self.project.cache_dir.parent.mkdir(parents=True)
-        voice = preflight(self.storyboard, self.project, self.output)
+        """Render under the project's lock. SIGTERM, SIGHUP and Ctrl-C (on the main thread)
+        and `cancel` stop it promptly: running ffmpegs are killed, nothing half-written is
+        left, and finished work stays cached for the next render."""
+        if not self.project.state_dir.exists():
+            self.project.state_dir.mkdir(parents=True)
+
+        def stop() -> None:
+            self.cancel.set()
+            stop_all()
+
+        with interrupts_stop(stop), render_lock(
+                self.project.state_dir, lambda text: self._emit("warning", message=text),
+                self.cancel):
+            try:
+                self._sweep()
+                return self._run()
+            except BaseException:
+                stop()
+                raise
+
+    def _run(self) -> RenderResult:
+        voice = preflight(self.storyboard, self.project, self.output, self.document)
         board = self.storyboard
         fps = board.format.fps
         width, height = board.format.size
@@ -209,13 +279,13 @@ class Renderer:
         if self.failures:
             raise RenderError(self.failures)
         self._emit("start", "mux")
-        video.join(segments, audio.path, self.output,
-                   self.project.state_dir / "segments.txt")
+        video.join(segments, audio.path, self.output, total_frames)
         subtitle_files = write_text_subtitles(
             [(p.start_frame / fps + LEAD_SECONDS, s.cues)
              for s, p in zip(states, placements, strict=True)], self.output, look)
         self._emit("done", "mux", message=str(self.output))
-        self._write_manifest(states, placements, fps)
+        if os.access(self.project.state_dir, os.W_OK):  # a read-only project renders with -o
+            self._write_manifest(states, placements, fps)
         self._emit("finished", message=str(self.output))
         return RenderResult(self.output, subtitle_files, total,
                             {s.shot.id: p for s, p in zip(states, placements, strict=True)},
@@ -286,17 +356,19 @@ class Renderer:
 
         def make(tmp: Path) -> dict:
             out = generator(request, tmp, progress)
-            return {"generator": out.generator, "frames": out.num_frames, "sound": out.has_sound}
+            video.check_frames(tmp, state.frames, f"the picture {generator.name} made")
+            return {"generator": out.generator, "frames": state.frames, "sound": out.has_sound}
 
         state.clip = self._produce("visual", shot.id, key, ".mp4", make)
 
     def _subtitles(self, state: _ShotState, look: SubtitleLook) -> None:
         """The shot's cues (for every subtitle file) and, when burning, its ASS file."""
         board = self.storyboard
-        state.cues = build_cues(state.words, board.subtitles.max_chars)
+        state.cues = build_cues(state.words, board.subtitles.max_chars, look, state.shot.narration)
         if not board.subtitles.burn or not state.words:
             return
-        key = content_key("ass", [w.to_dict() for w in state.words], look.__dict__,
+        key = content_key("ass", [w.to_dict() for w in state.words],
+                          [cue.text for cue in state.cues], look.__dict__,
                           board.subtitles.max_chars)
         path = self.cache.root / "subtitles" / f"{key}.ass"
         if not path.exists():
@@ -328,8 +400,7 @@ class Renderer:
             try:
                 results[index] = self._produce("segment", shot_id, key, ".mp4", make).path
             except (OSError, RuntimeError) as error:
-                self.failures[shot_id] = f"segment: {error}"
-                self._emit("failed", "segment", shot=shot_id, message=str(error))
+                self._fail("segment", shot_id, error)
 
         # Longest first, so a short transition never holds up the last long body.
         order = sorted(range(len(jobs)), key=lambda i: -jobs[i][3])
@@ -411,17 +482,17 @@ class Renderer:
     def _write_manifest(self, states: list[_ShotState], placements: list[Placement],
                         fps: int) -> None:
         """What was rendered, for the TUI and scripts (not authored: lives in .storyreel/)."""
-        manifest = {
-            "output": str(self.output),
-            "fps": fps,
-            "shots": [{"id": s.shot.id, "start": p.start_frame / fps, "frames": p.frames,
-                       "clip": str(s.clip.path) if s.clip else None,
-                       "narration_start": p.start_frame / fps + LEAD_SECONDS,
-                       "speech_seconds": s.speech.meta["duration"] if s.speech else 0.0}
-                      for s, p in zip(states, placements, strict=True)],
-        }
-        self.project.last_render_path.write_text(json.dumps(manifest, indent=2),
-                                                 encoding="utf-8")
+        from .manifest import RenderedShot, RenderManifest
+
+        RenderManifest(
+            output=self.output, fps=fps,
+            subtitles=[self.output.with_suffix(s) for s in (".srt", ".vtt", ".ass")],
+            shots=[RenderedShot(id=s.shot.id, start=p.start_frame / fps, frames=p.frames,
+                                clip=s.clip.path if s.clip else None,
+                                narration_start=p.start_frame / fps + LEAD_SECONDS,
+                                speech_seconds=s.speech.meta["duration"] if s.speech else 0.0)
+                   for s, p in zip(states, placements, strict=True)],
+        ).save(self.project.last_render_path)
         record_takes(self.project, {s.shot.id: (s.seed, s.clip.path) for s in states if s.clip})
 
 

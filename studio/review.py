@@ -13,8 +13,9 @@ from storyreel.storyboards.atomic import atomic_path, write_text_atomic
 from storyreel.tools.probe import probe
 from storyreel.tools.video import extract_frame
 
-from .project import Project
+from .manifest import RenderManifest
 from .preflight import shot_seed
+from .project import Project
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,13 @@ def approve(project: Project, shot_id: str, take: int) -> None:
     write_text_atomic(approvals_path(project), json.dumps(takes, indent=2))
 
 
-def last_render(project: Project) -> tuple[dict | None, bool]:
+def last_render(project: Project) -> tuple[RenderManifest | None, bool]:
     """The last render's manifest (None if never rendered), and whether it is stale: its
     video is gone or the storyboard changed after it."""
-    if not project.last_render_path.exists():
+    manifest = RenderManifest.load(project.last_render_path)
+    if manifest is None:
         return None, True
-    manifest = json.loads(project.last_render_path.read_text(encoding="utf-8"))
-    output = Path(manifest["output"])
+    output = manifest.output
     stale = not output.exists() or \
         project.storyboard_path.stat().st_mtime > output.stat().st_mtime
     return manifest, stale
@@ -62,21 +63,21 @@ def last_render(project: Project) -> tuple[dict | None, bool]:
 
 def reviews(project: Project, board: Storyboard) -> list[ShotReview]:
     manifest, stale = last_render(project)
-    rendered = {s["id"]: (s, manifest["fps"]) for s in manifest["shots"]} if manifest else {}
+    rendered = {s.id: s for s in manifest.shots} if manifest else {}
+    fps = manifest.fps if manifest else board.format.fps
     takes = approved_takes(project)
     out = []
     for shot in board.shots:
         seed = shot_seed(board, shot)
         info = rendered.get(shot.id)
-        clip = Path(info[0]["clip"]) if info and info[0].get("clip") else None
         status = "not rendered" if info is None else ("changed" if stale else "rendered")
         out.append(ShotReview(
             id=shot.id, narration=shot.narration,
             generator=board.generator.merged(shot.generator).name, take=seed,
-            duration=info[0]["frames"] / info[1] if info else None,
-            start=info[0]["narration_start"] if info else None,
-            clip=clip if clip and clip.exists() else None, status=status,
-            approved=takes.get(shot.id) == seed, sound=shot.sound))
+            duration=info.frames / fps if info else None,
+            start=info.narration_start if info else None,
+            clip=info.clip if info and info.clip and info.clip.exists() else None,
+            status=status, approved=takes.get(shot.id) == seed, sound=shot.sound))
     return [replace(review, next_start=following.start)
             for review, following in zip(out, out[1:], strict=False)] + out[-1:]
 
@@ -94,10 +95,11 @@ def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:
 
 
 def shot_cues(project: Project, review: ShotReview) -> list[str]:
-    """The subtitle lines of a shot's narration, from the last render's SRT (up to where the
-    next shot's narration starts: shots overlap during transitions)."""
-    srt = project.out_dir / "final.srt"
-    if review.start is None or review.duration is None or not srt.exists():
+    """The subtitle lines of a shot's narration, from the SRT the last render wrote (up to
+    where the next shot's narration starts: shots overlap during transitions)."""
+    manifest = RenderManifest.load(project.last_render_path)
+    srt = manifest.srt if manifest else None
+    if review.start is None or review.duration is None or srt is None or not srt.exists():
         return []
     begin = (review.start - 0.05) * 1000
     until = review.next_start

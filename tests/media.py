@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
 import numpy as np
+import pyloudnorm
 
-from storyreel.tools.ffmpeg import ffmpeg_exe
+from storyreel.tools.ffmpeg import ffmpeg_exe, loudness
+
+
+def _samples(path: Path, rate: int, channels: int) -> np.ndarray:
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-ac", str(channels),
+                          "-ar", str(rate), "-f", "f32le", "-"], capture_output=True,
+                         check=True).stdout
+    return np.frombuffer(raw, dtype=np.float32).reshape(-1, channels)
 
 
 def integrated_loudness(path: Path) -> tuple[float, float]:
-    """(integrated LUFS, true peak dBTP) measured by ffmpeg's ebur128 filter."""
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af",
-                             "ebur128=peak=true", "-f", "null", "-"],
-                            capture_output=True, text=True)
-    summary = result.stderr.split("Summary:")[-1]
-    lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
-    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))
-    return lufs, peak
+    """(integrated LUFS, true peak dBTP): the loudness measured by pyloudnorm, a BS.1770
+    implementation independent of the ffmpeg filter storyreel normalises with."""
+    lufs = pyloudnorm.Meter(48000).integrated_loudness(_samples(path, 48000, 2).astype(np.float64))
+    return float(lufs), loudness(str(path))["input_tp"]
 
 
 def level_db(path: Path, start: float, end: float) -> float:
     """RMS level (dBFS) of a stretch of a file's sound."""
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-ac", "1", "-ar", "8000",
-                          "-f", "f32le", "-"], capture_output=True, check=True).stdout
-    samples = np.frombuffer(raw, dtype=np.float32)[round(start * 8000):round(end * 8000)]
+    samples = _samples(path, 8000, 1)[round(start * 8000):round(end * 8000), 0]
     return float(10 * np.log10(np.mean(samples.astype(np.float64) ** 2) + 1e-12))

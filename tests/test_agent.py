@@ -15,9 +15,10 @@ from storyreel.agent.chat import StudioChat
 from storyreel.agent.offline import storyboard_from_script
 from storyreel.agent.pacing import target_seconds
 from storyreel.agent.planner import PlanningFailed, plan_storyboard
-from storyreel.agent.studio_tools import make_studio_tools
+from storyreel.agent.studio_tools import STUDIO_TOOLS
 from storyreel.storyboards import Storyboard, load_storyboard
-from storyreel.studio.chat import editor_for, open_chat
+from storyreel.studio.chat import open_chat, studio_context
+from storyreel.studio.manifest import RenderManifest
 
 
 def test_brief_becomes_a_valid_storyboard_of_the_asked_length():
@@ -48,7 +49,7 @@ def test_planner_gives_up_without_returning_an_invalid_storyboard():
 
 def test_new_with_brief_writes_nothing_when_planning_fails(tmp_path: Path, monkeypatch):
     from storyreel.studio import planning
-    from storyreel.studio.cli import app
+    from storyreel.tui.cli import app
 
     monkeypatch.setattr(planning, "make_chat_model",
                         lambda spec: FakeToolCallingModel(structured=["garbage"] * 3))
@@ -59,7 +60,7 @@ def test_new_with_brief_writes_nothing_when_planning_fails(tmp_path: Path, monke
 
 def test_new_with_brief_writes_the_planned_storyboard(tmp_path: Path, monkeypatch):
     from storyreel.studio import planning
-    from storyreel.studio.cli import app
+    from storyreel.tui.cli import app
 
     monkeypatch.setattr(planning, "make_chat_model",
                         lambda spec: FakeToolCallingModel(structured=[plan(shots=8)]))
@@ -105,7 +106,7 @@ def run_tools(project, *calls, reply="Done.") -> list[str]:
     """Drive the real agent graph: one scripted turn per call list, then a reply."""
     model = FakeToolCallingModel(replies=[AIMessage("", tool_calls=list(c)) for c in calls] +
                                  [AIMessage(reply)])
-    chat = StudioChat(model, make_studio_tools(editor_for(project)), project.state_dir)
+    chat = StudioChat(model, studio_context(project), project.state_dir)
     try:
         return [event.text for event in chat.send("please edit") if event.kind == "action"]
     finally:
@@ -211,13 +212,24 @@ def test_conversation_resumes_in_a_later_session(short_project):
     assert ("assistant", "Hello! What shall we make?") in history
 
 
+def test_tools_offer_the_model_only_arguments_that_act():
+    offered = {t.name: set(t.tool_call_schema.model_json_schema().get("properties", {}))
+               for t in STUDIO_TOOLS}
+    assert offered["render_video"] == set() and offered["project_status"] == set()
+    assert offered["set_narration"] == {"shot_id", "narration"}
+    assert not any("runtime" in arguments for arguments in offered.values())
+
+
 def test_render_tool_renders_the_project(short_project):
     model = FakeToolCallingModel(replies=[AIMessage("", tool_calls=[call("render_video")]),
                                           AIMessage("Rendered.")])
     session = open_chat(short_project.root, model)
     events = [e.text for e in session.send("render it")]
     session.close()
-    assert "rendered" in events[0] and (short_project.out_dir / "final.mp4").exists()
+    video = short_project.out_dir / "final.mp4"
+    assert "rendered" in events[0] and video.exists()
+    manifest = RenderManifest.load(short_project.last_render_path)
+    assert manifest.output == video and [s.id for s in manifest.shots] == ["leaves", "cup", "calm"]
     assert events[-1] == "Rendered."
     status = open_chat(short_project.root, FakeToolCallingModel(
         replies=[AIMessage("", tool_calls=[call("project_status")]), AIMessage("ok")]))
@@ -227,7 +239,7 @@ def test_render_tool_renders_the_project(short_project):
 
 
 def test_chat_without_a_model_explains_how_to_configure(short_project, monkeypatch):
-    from storyreel.studio.cli import app
+    from storyreel.tui.cli import app
 
     monkeypatch.delenv("STORYREEL_MODEL", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(short_project.root / "no-config"))

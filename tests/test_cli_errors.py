@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
+import pty
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from storyreel.storyboards import dump_document, load_storyboard
-from storyreel.studio.cli import app
+from storyreel.tools import ffmpeg
+from storyreel.tools.ffmpeg import run_ffmpeg
+from storyreel.tui.cli import app
 
 runner = CliRunner()
 
@@ -120,16 +127,44 @@ def test_disk_full_keeps_the_previous_video(rendered_short, monkeypatch):
 def test_json_events_for_scripts(short_project):
     result = run("render", str(short_project.root), "--json")  # the project folder will do
     assert result.exit_code == 0
-    assert result.output.strip().splitlines()[-1].startswith('{"kind":"finished"')
+    lines = result.output.splitlines()
+    assert [json.loads(line)["kind"] for line in lines][-1] == "finished"  # every line parses
 
 
-def test_schema_and_doctor_run():
-    assert '"shots"' in run("schema").output
-    doctor = run("doctor")
-    assert doctor.exit_code == 0 and "en_US-joe-medium" in doctor.output
-    shown = " ".join(doctor.output.split())
-    assert "'storyreel[coqui]'" in shown or "coqui TTS │ installed" in shown  # not eaten
-    assert "video diffusion" in shown
+def join_on_a_full_disk(*args, **kwargs) -> None:
+    """The final join as ffmpeg runs it when the disk fills up: the real binary writing to
+    /dev/full, which fails every write with ENOSPC."""
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=d=1", "-f", "wav", "/dev/full"])
+
+
+def test_ffmpeg_on_a_full_disk_says_the_disk_is_full(rendered_short, monkeypatch):
+    from storyreel.studio import render
+
+    project, _ = rendered_short
+    monkeypatch.setattr(render.video, "join", join_on_a_full_disk)
+    outcome = run("render", str(project.storyboard_path))
+    assert outcome.exit_code == 1 and "the disk is full; free some space" in outcome.output
+    assert "doctor" not in outcome.output and "Traceback" not in outcome.output
+
+
+def test_a_bad_music_file_is_not_blamed_on_the_ffmpeg_build(rendered_short):
+    project, _ = rendered_short
+    (project.root / "assets" / "bad.ogg").write_text("not audio")
+    edit(project, lambda d: d["music"].__setitem__("source", "assets/bad.ogg"))
+    try:
+        outcome = run("render", str(project.storyboard_path))
+    finally:
+        edit(project, lambda d: d["music"].__setitem__("source", "auto"))
+    assert outcome.exit_code == 1 and "ffmpeg failed" in outcome.output
+    assert "doctor" not in outcome.output and "Traceback" not in outcome.output
+
+
+def test_an_ffmpeg_that_cannot_start_points_to_doctor(rendered_short, monkeypatch):
+    project, _ = rendered_short
+    monkeypatch.setattr(ffmpeg, "ffmpeg_exe", lambda: "/nonexistent/ffmpeg")
+    outcome = run("render", str(project.storyboard_path))
+    assert outcome.exit_code == 1 and "cannot start /nonexistent/ffmpeg" in outcome.output
+    assert "Run `storyreel doctor`" in outcome.output
 
 
 def test_permission_error_names_the_file(rendered_short, monkeypatch):
@@ -182,7 +217,8 @@ def test_render_asks_before_fetching_a_missing_checkpoint(short_project, monkeyp
 
     from storyreel.generators import diffusion
     from storyreel.generators.base import CheckpointMissing
-    from storyreel.studio import cli, models
+    from storyreel.studio import models
+    from storyreel.tui import cli
 
     edit(short_project, lambda d: d.__setitem__(
         "generator", {"name": "ltx-video", "model": "someone/ltx"}))
@@ -239,3 +275,59 @@ def test_pull_fetches_only_what_the_pipeline_loads():
         "transformer/diffusion_pytorch_model-00002-of-00002.safetensors",
         "transformer/diffusion_pytorch_model.safetensors.index.json",
         "vae/diffusion_pytorch_model.safetensors"]
+
+
+@pytest.fixture
+def closed_port_model(monkeypatch) -> str:
+    """An OpenAI-compatible model configured at a loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("STORYREEL_MODEL", "openai:stub-model")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key-not-secret")
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_new_with_brief_and_no_server_says_so_in_one_line(closed_port_model, tmp_path: Path):
+    result = run("new", str(tmp_path / "film"), "--brief", "a minute on coffee")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("error: the model did not answer")
+    assert "OPENAI_BASE_URL" in result.output and len(result.output.splitlines()) == 1
+    assert not (tmp_path / "film").exists()
+
+
+@pytest.mark.parametrize("command", ["new", "chat"])
+def test_openai_model_without_a_key_says_to_set_it(short_project, closed_port_model,
+                                                   monkeypatch, command):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    args = ["--brief", "coffee"] if command == "new" else []
+    where = short_project.root / "film" if command == "new" else short_project.root
+    result = run(command, str(where), *args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("error: model 'openai:stub-model' needs OPENAI_API_KEY")
+    assert len(result.output.splitlines()) == 1
+
+
+def test_piped_chat_stops_at_an_unreachable_model(short_project, closed_port_model):
+    result = runner.invoke(app, ["chat", str(short_project.root)],
+                           input="make it shorter\nthen render it\n")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.count("error: the model did not answer") == 1  # the second never sent
+
+
+def test_chat_at_a_terminal_goes_on_and_exits_1_when_the_last_turn_failed(short_project,
+                                                                         closed_port_model):
+    controller, terminal = pty.openpty()
+    try:
+        chat = subprocess.Popen(
+            [sys.executable, "-c", "from storyreel.tui.cli import app; app()", "chat",
+             str(short_project.root)],
+            stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        os.write(controller, b"make it shorter\nthen render it\n\n")
+        _, errors = chat.communicate(timeout=120)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert chat.returncode == 1 and "Traceback" not in errors
+    assert errors.count("error: the model did not answer") == 2  # both messages were tried

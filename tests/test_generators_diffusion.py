@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from tiny_diffusers import (  # noqa: E402
     save_tiny_wan,
 )
 
-from storyreel.generators import ClipRequest, GeneratorError  # noqa: E402
+from storyreel.generators import ClipRequest, GeneratorError, get_generator, registry  # noqa: E402
 from storyreel.generators.cogvideox import CogVideoXGenerator  # noqa: E402
 from storyreel.generators.ltx2 import LTX2Generator  # noqa: E402
 from storyreel.generators.ltx_video import LTXVideoGenerator  # noqa: E402
@@ -182,9 +183,28 @@ def test_memory_is_lowered_step_by_step_and_stays_low(monkeypatch):
 
 
 def test_a_checkpoint_not_on_disk_is_never_downloaded(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _detect_agent
+
+    hf_home = tmp_path / "hf"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hf_home / "hub"))
+    monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(hf_home / ".agent_harnesses.json"))
+    # huggingface_hub fetches this once per process to build its request headers, even for
+    # local-only loads: forget an earlier test's copy so this test sees the first fetch.
+    monkeypatch.setattr(_detect_agent, "_registry", None)
+    reached: list[object] = []
+
+    def no_network(*args: object) -> None:
+        reached.append(args[-1])  # recorded too, in case a library swallows the error
+        raise OSError("a test tried to reach the network")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
     with pytest.raises(GeneratorError, match="storyreel models pull ltx-video"):
         LTXVideoGenerator()(request(Path("someone/not-downloaded")), tmp_path / "clip.mp4")
+    assert reached == []
+    assert not hf_home.exists() or not any(hf_home.rglob("*"))
 
 
 def test_auto_uses_the_animatic_without_a_gpu():
@@ -194,8 +214,22 @@ def test_auto_uses_the_animatic_without_a_gpu():
     assert name == "animatic" and "no CUDA GPU" in why
 
 
+def test_auto_and_the_backend_it_picks_share_one_model_and_one_gpu_lock(monkeypatch):
+    installed: set[str] = set()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(registry, "checkpoint_on_disk", lambda model: model in installed)
+    assert auto_choice()[0] == "animatic"
+    assert get_generator("auto") is get_generator("animatic")
+    # The user pulls ltx-video while the studio is open: the next render uses it, and a
+    # storyboard mixing `auto` and `ltx-video` loads the model once.
+    installed.add(LTXVideoGenerator.default_model)
+    assert auto_choice()[0] == "ltx-video"
+    assert get_generator("auto") is get_generator("ltx-video")
+
+
 def test_render_a_storyboard_with_a_diffusion_generator(short_project, checkpoints):
     from storyreel.storyboards import dump_document, load_storyboard
+    from storyreel.studio.manifest import RenderManifest
     from storyreel.studio.render import render
 
     _, doc = load_storyboard(short_project.storyboard_path)
@@ -209,8 +243,7 @@ def test_render_a_storyboard_with_a_diffusion_generator(short_project, checkpoin
     info = probe(result.video)
     assert info.has_video and info.has_audio and (info.width, info.height) == (640, 360)
     # The user's footage is used as it is, not replaced by generated video.
-    clips = [Path(s["clip"]) for s in
-             json.loads(short_project.last_render_path.read_text())["shots"]]
+    clips = [s.clip for s in RenderManifest.load(short_project.last_render_path).shots]
     makers = [json.loads(c.with_suffix(".meta.json").read_text())["generator"] for c in clips]
     assert makers == ["ltx-video", "animatic", "ltx-video"]
 

@@ -18,3 +18,17 @@ def test_every_folder_with_modules_or_examples_is_packaged():
                 inner = source.parent.relative_to(ROOT / folder).parts
                 wanted.add(".".join([package, *inner]))
     assert wanted <= set(setuptools["packages"]), wanted - set(setuptools["packages"])
+
+
+def test_the_storyreel_command_runs_the_cli_at_the_top_of_the_stack():
+    """The console script named in pyproject.toml, as installed, loads and answers --help."""
+    from importlib.metadata import entry_points
+
+    from typer.testing import CliRunner
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert declared == {"storyreel": "storyreel.tui.cli:app"}
+    installed = entry_points(group="console_scripts", name="storyreel")
+    assert [script.value for script in installed] == [declared["storyreel"]]
+    result = CliRunner().invoke(next(iter(installed)).load(), ["--help"])
+    assert result.exit_code == 0 and "render" in result.output

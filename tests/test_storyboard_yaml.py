@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from storyreel.storyboards import (
     StoryboardError,
     dump_document,
     example_path,
+    examples,
     json_schema,
     load_storyboard,
     parse_document,
@@ -105,6 +107,82 @@ def test_schema_describes_the_public_keys():
     schema = json_schema()
     assert {"version", "title", "language", "format", "style", "voice", "music", "subtitles",
             "shots"} <= set(schema["properties"])
+
+
+def schema_accepts(text: str) -> bool:
+    import jsonschema
+
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema).is_valid(json.loads(json.dumps(parse_document(text))))
+
+
+def validator_accepts(text: str) -> bool:
+    try:
+        validate_document(parse_document(text))
+    except StoryboardError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", examples())
+def test_every_example_matches_the_exported_schema(name: str):
+    """`storyreel schema` is what editors check the file with: it must accept our examples."""
+    assert schema_accepts(example_path(name).read_text(encoding="utf-8"))
+
+
+SHORT = example_path("short").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("old", "new", "valid"), [
+    ("camera: pan-left", "camera: Slow Push-In", True),
+    ("camera: pan-left", "camera: pan_left gently", True),
+    ("camera: pan-left", "camera: zoom slowly out", True),
+    ("transition: fade-black", "duration: 5", True),
+    ("height: 360", "height: 720.0", True),
+    ("camera: pan-left", "camera: spin around", False),
+    ("camera: pan-left", "camera: slow", False),
+    ("camera: pan-left", "camera: _pan-left", False),
+    ("transition: fade-black", "duration: five seconds", False),
+    ("transition: fade-black", "duration: 0", False),
+    ("transition: fade-black", "duration: '5'", False),
+    ("height: 360", 'height: "720"', False),
+    ("height: 360", "height: 360.5", False),
+    ("duck: true", "duck: yes", False),
+    ("version: 1", "version: true", False),
+    ("narration: Hot water wakes its flavour and its colour.", "narration: '   '", False),
+    ("narration: Hot water wakes its flavour and its colour.", "narraton: Hot water.", False),
+])
+def test_schema_and_validator_accept_the_same_documents(old: str, new: str, valid: bool):
+    text = SHORT.replace(old, new, 1)
+    assert text != SHORT
+    assert (schema_accepts(text), validator_accepts(text)) == (valid, valid)
+
+
+def test_a_wrong_union_value_is_one_line_in_the_users_words(tmp_path: Path):
+    path = tmp_path / "storyboard.yaml"
+    path.write_text(SHORT.replace("    transition: fade-black", "    duration: five seconds"))
+    with pytest.raises(StoryboardError) as caught:
+        load_storyboard(path)
+    assert str(caught.value) == (f"{path}:21:5: shot 'cup' (2nd): duration must be a number of "
+                                 "seconds or 'auto' (got 'five seconds')")
+    assert caught.value.exit_code == 2
+
+
+def test_a_number_out_of_range_names_the_bound():
+    (problem,) = problems(SHORT.replace("    transition: fade-black", "    duration: 0"))
+    assert problem.message == "shot 'cup' (2nd): duration must be greater than 0 (got 0)"
+
+
+def test_a_wrong_choice_lists_the_choices():
+    (problem,) = problems(SHORT.replace("camera: static", "camera: spin around"))
+    assert problem.message.startswith("shot 'calm' (3rd): camera must be 'auto', 'static', ")
+    assert problem.message.endswith(" or 'tilt-down' (got 'spin around')") and problem.line == 25
+
+
+def test_format_height_is_described_as_the_short_side():
+    height = json_schema()["$defs"]["Format"]["properties"]["height"]["description"]
+    assert "shorter side" in height and "720x1280" in height
 
 
 def test_dump_of_unchanged_document_is_identical():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from storyreel.tui.app import StoryreelApp
 from storyreel.tui.screens.studio_screen import StudioScreen
 from storyreel.tui.widgets.render_panel import RenderPanel
 from storyreel.tui.widgets.shots_table import ShotsTable
-from storyreel.tui.widgets.storyboard_editor import StoryboardEditor
+from storyreel.tui.widgets.yaml_editor import YamlEditor
 
 
 def make_app(directory: Path, model: FakeToolCallingModel | None = None) -> StoryreelApp:
@@ -37,6 +38,15 @@ def status_of(app: StoryreelApp, shot_id: str) -> str:
     return str(table.get_cell(shot_id, "status"))
 
 
+def text_of(app: StoryreelApp, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+def toasts(app: StoryreelApp) -> list[str]:
+    """The notifications on screen, as the user reads them."""
+    return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
 async def test_create_from_a_brief(tmp_path: Path):
     model = FakeToolCallingModel(structured=[plan(shots=8)])
     app = make_app(tmp_path / "film", model)
@@ -54,18 +64,18 @@ async def test_edit_yaml_with_an_error_then_fix_it(short_project):
     app = make_app(short_project.root)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2")
-        editor = app.screen.query_one(StoryboardEditor)
+        editor = app.screen.query_one(YamlEditor)
         broken = original.replace("camera: push-in", "camera: sideways")
         line = broken.splitlines().index("    camera: sideways") + 1
         editor.text_area.load_text(broken)
         await pilot.press("ctrl+s")
-        problems = str(editor.query_one("#problems").render())
-        assert "not saved" in problems and f":{line}:" in problems  # the line of the error
+        await wait_for(pilot, lambda: "not saved" in text_of(app, "#problems"), 10)
+        assert f":{line}:" in text_of(app, "#problems")  # the line of the error
         assert editor.text_area.cursor_location[0] == line - 1  # the cursor jumps there
         assert short_project.storyboard_path.read_text() == original  # never overwritten
         editor.text_area.load_text(original.replace("camera: push-in", "camera: pan-right"))
         await pilot.press("ctrl+s")
-        assert "saved" in str(editor.query_one("#problems").render())
+        await wait_for(pilot, lambda: text_of(app, "#problems").startswith("saved"), 10)
     board, _ = load_storyboard(short_project.storyboard_path)
     assert board.shots[0].camera == "pan-right"
     assert len(list(short_project.history_dir.iterdir())) == 1
@@ -79,7 +89,7 @@ async def test_yaml_tab_follows_edits_made_elsewhere_and_never_silently_undoes_t
     app = make_app(short_project.root)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2")
-        editor = app.screen.query_one(StoryboardEditor)
+        editor = app.screen.query_one(YamlEditor)
         elsewhere.set_fields("cup", narration="Steam curls up.")
         await wait_for(pilot, lambda: "Steam curls up." in editor.text_area.text, 5)
 
@@ -90,7 +100,7 @@ async def test_yaml_tab_follows_edits_made_elsewhere_and_never_silently_undoes_t
         await wait_for(pilot, lambda: "drops your edits" in str(problems.render()), 5)
         assert editor.text_area.text == mine  # the unsaved edit stays on screen
         await pilot.press("ctrl+s")  # saving now, having been told, means it
-        assert short_project.storyboard_path.read_text() == mine
+        await wait_for(pilot, lambda: short_project.storyboard_path.read_text() == mine, 10)
     kept = [p.read_text() for p in short_project.history_dir.iterdir()]
     assert any("Breathe." in text for text in kept)  # the other version is in history
 
@@ -114,11 +124,11 @@ async def test_render_warnings_are_shown_wherever_the_user_is(short_project):
     from storyreel.tui.messages import RenderProgress
 
     app = make_app(short_project.root)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         warning = "ltx-2 will run on the CPU (no CUDA GPU here) [slow]"
         app.screen.post_message(RenderProgress(Event(kind="warning", message=warning)))
-        await pilot.pause(0.2)
-        assert [n.message for n in app._notifications] == [warning]  # seen from the Shots tab
+        await wait_for(pilot, lambda: toasts(app), 5)
+        assert toasts(app) == [warning]  # seen from the Shots tab, brackets as written
         await pilot.press("f4")
         await pilot.pause(0.2)
         log = app.screen.query_one(RenderPanel).query_one(RichLog)
@@ -130,6 +140,10 @@ async def test_render_then_regenerate_a_shot(short_project):
     async with app.run_test(size=(100, 30)) as pilot:
         assert status_of(app, "cup") == "not rendered"
         await pilot.press("ctrl+r")
+        assert "ctrl+r to cancel" in text_of(app, "#output")
+        await pilot.press("ctrl+r")  # as the panel says
+        await wait_for(pilot, lambda: "cancelled" in text_of(app, "#output"), 30)
+        await pilot.press("ctrl+r")  # resumes
         await wait_for(pilot, lambda: status_of(app, "calm") == "rendered")
         assert (short_project.out_dir / "final.mp4").exists()
         assert "final.mp4" in str(app.screen.query_one(RenderPanel).query_one("#output").render())
@@ -150,6 +164,55 @@ async def test_render_then_regenerate_a_shot(short_project):
         await wait_for(pilot, lambda: status_of(app, "leaves") == "rendered")
         assert str(app.screen.query_one(ShotsTable).get_cell("leaves", "take")) == take_before
         assert len(list((short_project.cache_dir / "visual").glob("*.mp4"))) == visual_clips
+
+
+async def test_render_key_with_an_invalid_storyboard_says_what_is_wrong(short_project):
+    path = short_project.storyboard_path
+    path.write_text(path.read_text().replace("camera: push-in", "camera: sideways"))
+    app = make_app(short_project.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "sideways" in text_of(app, "#output"), 10)
+        assert "storyboard.yaml" in text_of(app, "#output")
+
+
+async def test_review_shows_the_subtitles_of_a_render_written_elsewhere(short_project,
+                                                                       tmp_path: Path):
+    from storyreel.studio.render import render
+
+    elsewhere = tmp_path / "exports" / "tea.mp4"  # `storyreel render -o exports/tea.mp4`
+    elsewhere.parent.mkdir()
+    render(short_project.storyboard_path, output=elsewhere)
+    assert not (short_project.out_dir / "final.srt").exists()
+    app = make_app(short_project.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "subtitles:" in text_of(app, "#text"), 20)
+        cues = text_of(app, "#text").split("subtitles:")[1]
+        assert "Tea begins as a green leaf" in cues and "Hot water" not in cues
+        assert status_of(app, "leaves") == "rendered"
+
+
+async def test_a_new_take_waits_for_another_programs_edit_without_freezing(short_project):
+    from filelock import FileLock
+
+    from storyreel.storyboards.edits import LOCK_WAIT_SECONDS
+
+    def seed() -> int | None:
+        return load_storyboard(short_project.storyboard_path)[0].shot("leaves").generator.seed
+
+    another_program = FileLock(short_project.state_dir / "storyboard.lock")
+    app = make_app(short_project.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        with another_program:  # e.g. `storyreel chat` editing the storyboard
+            started = time.monotonic()
+            await pilot.press("g")  # new take of the first shot
+            assert status_of(app, "leaves") == "queued"
+            await pilot.press("f2")
+            assert app.screen.query_one(TabbedContent).active == "storyboard"
+            # keys still work while the edit waits (up to LOCK_WAIT_SECONDS) for the lock
+            assert time.monotonic() - started < LOCK_WAIT_SECONDS / 2
+            assert seed() is None
+        await wait_for(pilot, lambda: seed() is not None, 15)  # then the take is made
 
 
 async def test_chat_edits_the_storyboard(short_project):

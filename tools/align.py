@@ -11,7 +11,7 @@ import threading
 import unicodedata
 from pathlib import Path
 
-from .scripts import is_cjk_char
+from .scripts import is_cjk_char, spoken_text
 from .speech import Word
 from .whisper_model import load_whisper
 
@@ -109,7 +109,9 @@ def _fill_gaps(tokens: list[str], times: list, duration: float) -> None:
 
 
 def align_narration(audio: Path, script: str, language: str, audio_duration: float) -> list[Word]:
-    """Word timings of `script` as spoken in `audio`."""
+    """Word timings of `script` as spoken in `audio`; a raw narration will do: its tags and
+    emoji are dropped as `spoken_text` drops them."""
+    script = spoken_text(script)
     prompt_language = re.split(r"[-_]", language)[0].lower()
     heard = transcribe_words(audio, prompt_language, prompt=script)
     return align_script(script, heard, audio_duration)

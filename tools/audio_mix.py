@@ -3,18 +3,20 @@ ducked under it, loudness normalised."""
 
 from __future__ import annotations
 
-import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyreel.storyboards.atomic import atomic_path
+import av
+import numpy as np
 
-from .ffmpeg import FFmpegError, ffmpeg_exe, run_ffmpeg
+from storyreel.storyboards.atomic import PART, atomic_path
+
+from .ffmpeg import BITEXACT, loudness, run_ffmpeg
 
 TARGET_LUFS = -16.0
 TARGET_TRUE_PEAK = -1.5  # a margin under the -1 dBTP delivery limit
+RATE = 48000
 
 
 @dataclass(frozen=True)
@@ -49,96 +51,117 @@ def music_layer(path: Path, total: float, gain_db: float, duck: bool) -> Layer:
 def mix_programme(voice: Sequence[Placed], total: float, out: Path,
                   layers: Sequence[Layer] = ()) -> Path:
     """Mix narration and the layers under it into `out` (AAC, 48 kHz stereo, exactly `total`
-    seconds long), normalised to -16 LUFS integrated with peaks limited under -1 dBTP."""
-    premix = out.with_name(out.stem + ".premix.wav")
-    with atomic_path(premix) as tmp:
-        run_ffmpeg([*_premix_args(voice, total, layers), str(tmp)], duration=total)
+    seconds long), normalised to -16 LUFS integrated with peaks limited under -1 dBTP.
+
+    The mix itself is sums and gains over sample arrays (numpy): ffmpeg's sidechaincompress
+    and adelay give different samples from run to run (they depend on how the inputs' frames
+    happen to arrive) and adelay buffers the whole delay, gigabytes for a long programme.
+    """
+    narration = narration_track(voice, total)
+    mix = np.repeat(narration[:, None], 2, axis=1)
+    duck = duck_gain(narration) if any(layer.duck for layer in layers) else None
+    for layer in layers:
+        bed = layer_track(layer, total)
+        mix += bed * duck[:, None] if layer.duck and duck is not None else bed
+    premix = out.with_name(f".{out.stem}.premix{PART}.f32")
+    raw = ["-f", "f32le", "-ar", str(RATE), "-ac", "2", "-i", str(premix)]
     try:
-        gain = TARGET_LUFS - integrated_loudness(premix)
+        premix.write_bytes(mix.astype("<f4").tobytes())
+        del mix
+        gain = TARGET_LUFS - loudness(raw)["input_i"]
         # One exact gain hits the target; the true-peak limiter only touches rare peaks.
         limit = 10 ** (TARGET_TRUE_PEAK / 20)
         with atomic_path(out) as tmp:
-            run_ffmpeg(["-i", str(premix), "-af",
+            run_ffmpeg([*raw, "-af",
                         f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:level=false:attack=5:"
                         f"release=50,apad,atrim=0:{total:.6f}",
-                        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", str(tmp)],
-                       duration=total)
+                        "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", *BITEXACT,
+                        str(tmp)], duration=total)
     finally:
         premix.unlink(missing_ok=True)
     return out
 
 
+def narration_track(voice: Sequence[Placed], total: float) -> np.ndarray:
+    """Every narration clip at its place on one mono 48 kHz track (float32), `total` seconds
+    long."""
+    track = np.zeros(_samples(total), dtype=np.float32)
+    for clip in voice:
+        _add(track, _decode(clip.path, "mono")[:, 0], clip.start)
+    return track
+
+
+def layer_track(layer: Layer, total: float) -> np.ndarray:
+    """A layer's clips at their places (stereo float32), each looped or cut to its span, at
+    the layer's level, faded at its edges."""
+    track = np.zeros((_samples(total), 2), dtype=np.float32)
+    for clip in layer.clips:
+        span = _samples(_span(clip, total))
+        sound = _decode(clip.path, "stereo")
+        if layer.loop and 0 < len(sound) < span:
+            sound = np.tile(sound, (-(-span // len(sound)), 1))
+        sound = sound[:span] * np.float32(10 ** (layer.gain_db / 20))
+        sound *= _fades(len(sound), span, layer.fade_in, layer.fade_out)[:, None]
+        _add(track, sound, clip.start)
+    return track
+
+
+def duck_gain(narration: np.ndarray, threshold: float = 0.02, ratio: float = 8.0,
+              attack: float = 0.03, release: float = 0.6) -> np.ndarray:
+    """Per-sample gain for what ducks under the voice: a compressor keyed by the narration's
+    level (RMS over 10 ms blocks, followed with `attack` and `release` seconds; above
+    `threshold` the level is reduced by `ratio`)."""
+    block = RATE // 100
+    count = -(-len(narration) // block)
+    padded = np.zeros(count * block, dtype=np.float32)
+    padded[:len(narration)] = narration
+    levels = np.sqrt(np.mean(padded.reshape(count, block).astype(np.float64) ** 2, axis=1))
+    rise, fall = np.exp(-0.01 / attack), np.exp(-0.01 / release)
+    envelope = np.empty(count)
+    level = 0.0
+    for index, value in enumerate(levels):
+        coefficient = rise if value > level else fall
+        level = coefficient * level + (1 - coefficient) * value
+        envelope[index] = level
+    loud = np.maximum(envelope, threshold)
+    gains = threshold * (loud / threshold) ** (1 / ratio) / loud
+    centres = (np.arange(count) + 0.5) * block
+    return np.interp(np.arange(len(narration)), centres, gains).astype(np.float32)
+
+
+def _samples(seconds: float) -> int:
+    return max(0, round(seconds * RATE))
+
+
+def _add(track: np.ndarray, sound: np.ndarray, start: float) -> None:
+    """Add `sound` into `track` from `start` seconds, cut at the track's end."""
+    first = _samples(start)
+    piece = sound[:max(0, len(track) - first)]
+    track[first:first + len(piece)] += piece
+
+
+def _fades(length: int, span: int, fade_in: float, fade_out: float) -> np.ndarray:
+    """Linear fade-in from the clip's start and fade-out ending at its span's end."""
+    position = np.arange(length, dtype=np.float32)
+    rise = np.clip(position / max(1, _samples(fade_in)), 0, 1)
+    fall = np.clip((span - position) / max(1, _samples(fade_out)), 0, 1)
+    return rise * fall
+
+
+def _decode(path: Path, layout: str) -> np.ndarray:
+    """A file's sound as 48 kHz float32 samples, (samples, channels)."""
+    channels = 1 if layout == "mono" else 2
+    resampler = av.AudioResampler(format="flt", layout=layout, rate=RATE)
+    chunks = []
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return np.zeros((0, channels), dtype=np.float32)
+        for frame in container.decode(audio=0):
+            chunks += [f.to_ndarray().reshape(-1, channels) for f in resampler.resample(frame)]
+    chunks += [f.to_ndarray().reshape(-1, channels) for f in resampler.resample(None)]
+    return np.concatenate(chunks) if chunks else np.zeros((0, channels), dtype=np.float32)
+
+
 def _span(clip: Placed, total: float) -> float:
     """How long `clip` plays: its duration, cut at the end of the programme."""
     return min(clip.duration or total, total - clip.start)
-
-
-class _Graph:
-    """ffmpeg inputs and filter chains, built up together."""
-
-    def __init__(self) -> None:
-        self.args: list[str] = []
-        self.chains: list[str] = []
-        self.inputs = 0
-
-    def place(self, clip: Placed, total: float, label: str, effects: str = "",
-              loop: bool = False) -> None:
-        """`clip` as stereo 48 kHz at its place on the timeline, as stream [label]."""
-        self.args += [*(["-stream_loop", "-1"] if loop else []), "-i", str(clip.path)]
-        trim = f"atrim=0:{_span(clip, total):.6f}," if loop or clip.duration is not None else ""
-        delay = max(0, round(clip.start * 1000))
-        self.chains.append(f"[{self.inputs}:a]aresample=48000,aformat=channel_layouts=stereo,"
-                           f"{trim}{effects}adelay={delay}:all=1[{label}]")
-        self.inputs += 1
-
-    def mix(self, labels: Sequence[str], total: float, label: str) -> None:
-        streams = "".join(f"[{name}]" for name in labels)
-        if labels:
-            self.chains.append(f"{streams}amix=inputs={len(labels)}:normalize=0:"
-                               f"dropout_transition=0,apad,atrim=0:{total:.6f}[{label}]")
-        else:
-            self.chains.append(f"anullsrc=r=48000:cl=stereo,atrim=0:{total:.6f}[{label}]")
-
-
-def _premix_args(voice: Sequence[Placed], total: float, layers: Sequence[Layer]) -> list[str]:
-    graph = _Graph()
-    for index, placed in enumerate(voice):
-        graph.place(placed, total, f"v{index}")
-    graph.mix([f"v{i}" for i in range(len(voice))], total, "voice")
-    beds: list[tuple[str, bool]] = []
-    for number, layer in enumerate(layers):
-        labels = []
-        for index, clip in enumerate(layer.clips):
-            fade_out_at = max(0.0, _span(clip, total) - layer.fade_out)
-            fades = (f"volume={layer.gain_db}dB,afade=t=in:d={layer.fade_in},"
-                     f"afade=t=out:st={fade_out_at:.3f}:"
-                     f"d={layer.fade_out},")
-            labels.append(f"l{number}c{index}")
-            graph.place(clip, total, labels[-1], fades, layer.loop)
-        graph.mix(labels, total, f"layer{number}")
-        beds.append((f"layer{number}", layer.duck))
-    ducked = [label for label, duck in beds if duck]
-    keys = "".join(f"[key{i}]" for i in range(len(ducked)))
-    graph.chains.append(f"[voice]asplit={len(ducked) + 1}[voicemix]{keys}" if ducked
-                        else "[voice]anull[voicemix]")
-    for i, label in enumerate(ducked):
-        graph.chains.append(f"[{label}][key{i}]sidechaincompress=threshold=0.02:ratio=8:"
-                            f"attack=30:release=600:makeup=1[{label}d]")
-    streams = "[voicemix]" + "".join(f"[{label}d]" if duck else f"[{label}]"
-                                     for label, duck in beds)
-    graph.chains.append(f"{streams}amix=inputs={len(beds) + 1}:normalize=0:duration=first[out]"
-                        if beds else "[voicemix]anull[out]")
-    return [*graph.args, "-filter_complex", ";".join(graph.chains), "-map", "[out]",
-            "-t", f"{total:.6f}", "-c:a", "pcm_s16le"]
-
-
-def integrated_loudness(path: Path) -> float:
-    """Integrated loudness (LUFS, EBU R128) of a file, from ffmpeg's ebur128 filter."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-af",
-           "ebur128=framelog=quiet", "-f", "null", "-"]
-    result = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
-    found = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", result.stderr.split("Summary:")[-1])
-    if result.returncode != 0 or not found:
-        raise FFmpegError(f"loudness measurement failed: {result.stderr[-800:]}")
-    value = found.group(1)
-    return -70.0 if value == "-inf" else float(value)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import av
+from PIL import Image, UnidentifiedImageError
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,68 @@ def probe(path: Path | str) -> MediaInfo:
 
 def is_image(path: Path) -> bool:
     return path.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+# A file whose streams all stop more than this short of the length it declares is cut off.
+TRUNCATION_TOLERANCE_S = 0.25
+
+
+def decode_check(path: Path, need: Literal["picture", "image", "sound"]) -> str | None:
+    """Why `path` cannot serve as `need`, found by decoding all of it; None when it can.
+
+    `picture`: an image, or a video with a picture (by suffix); `image`: an image; `sound`:
+    a file with an audio stream. A file that cannot be read at all (permissions) raises
+    OSError instead: that is not a property of its bytes, so not a verdict to keep.
+    """
+    if path.stat().st_size == 0:
+        return "the file is empty (0 bytes)"
+    if need == "image" or (need == "picture" and is_image(path)):
+        return _image_problem(path)
+    return _stream_problem(path, "video" if need == "picture" else "audio")
+
+
+def _image_problem(path: Path) -> str | None:
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except UnidentifiedImageError:
+        return "it is not an image (its format is not recognised)"
+    except PermissionError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        return f"the image does not decode ({error})"
+    return None
+
+
+def _stream_problem(path: Path, kind: Literal["video", "audio"]) -> str | None:
+    """Decode every frame of the first `kind` stream. A file cut short (a copy stopped half
+    way) often still opens and decodes, just ending early: so every stream's packets are read
+    too, and the file must reach the length its header declares (one stream may be shorter
+    than the others, as sound often is)."""
+    what = "picture" if kind == "video" else "sound"
+    try:
+        with av.open(str(path)) as container:
+            streams = container.streams.video if kind == "video" else container.streams.audio
+            if not streams:
+                only = ", only sound" if kind == "video" and container.streams.audio else ""
+                return f"it has no {what}{only}"
+            stream = streams[0]
+            stream.thread_type = "AUTO"
+            declared = (container.duration or 0) / 1e6
+            start = (container.start_time or 0) / 1e6
+            end, frames = start, 0
+            for packet in container.demux():
+                if packet.pts is not None and packet.time_base is not None:
+                    end = max(end, float((packet.pts + packet.duration) * packet.time_base))
+                if packet.stream.index == stream.index:
+                    frames += len(packet.decode())
+    except PermissionError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        return f"its {what} does not decode ({reason})"
+    if frames == 0:
+        return f"no {what} frame decodes"
+    if end - start < declared * 0.98 - TRUNCATION_TOLERANCE_S:
+        return f"it is cut off: it stops at {end - start:.1f} s of {declared:.1f} s"
+    return None

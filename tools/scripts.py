@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 
 # Writing systems by primary language subtag; languages not listed are assumed Latin.
 LANGUAGE_SCRIPTS: dict[str, set[str]] = {
@@ -50,8 +52,73 @@ def is_cjk_char(char: str) -> bool:
     return char_script(char) in {"han", "kana"}
 
 
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" (?=[.,!?;:。，！？；：])")
+
+
 def speakable(text: str) -> str:
-    """The text a TTS engine should read: emoji and other pictographs removed."""
+    """The text a TTS engine should read: emoji and other pictographs removed (with the space
+    they leave before punctuation: "Yay 🎉!" is "Yay!")."""
     kept = [c for c in text if unicodedata.category(c) not in {"So", "Cs", "Co"}
             and c not in "\u200d\ufe0f"]
-    return " ".join("".join(kept).split())
+    return _SPACE_BEFORE_PUNCTUATION.sub("", " ".join("".join(kept).split()))
+
+
+# An SSML-like tag: <break time="1s"/>, <emphasis level="strong">, </say-as>, ...
+TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w:.-]*)((?:\s+[^<>]*?)?)\s*/?\s*>")
+_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))""")
+_TIME = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)", re.IGNORECASE)
+# Pause lengths for <break strength="..."/>; a bare <break/> is "medium", as in SSML.
+BREAK_STRENGTHS = {"none": 0.0, "x-weak": 0.15, "weak": 0.3, "medium": 0.5, "strong": 0.8,
+                   "x-strong": 1.2}
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Narration to speak after `pause` seconds of silence; empty `text` is a final pause."""
+
+    pause: float
+    text: str
+
+
+def break_seconds(attributes: str) -> float:
+    """The pause a <break> asks for: its time ("2s", "500ms") or strength, else medium."""
+    values = {m.group(1).lower(): next(v for v in m.groups()[1:] if v is not None)
+              for m in _ATTRIBUTE.finditer(attributes)}
+    if found := _TIME.fullmatch(values.get("time", "").strip()):
+        amount = float(found.group(1))
+        return amount / 1000 if found.group(2).lower() == "ms" else amount
+    return BREAK_STRENGTHS.get(values.get("strength", "").lower(), BREAK_STRENGTHS["medium"])
+
+
+def phrases(narration: str) -> list[Phrase]:
+    """The narration as phrases to speak and the pauses between them (see `spoken_text`);
+    empty when there is nothing to speak."""
+    found: list[Phrase] = []
+    pause, cursor, text = 0.0, 0, ""
+    for tag in TAG.finditer(narration):
+        text += narration[cursor:tag.start()]
+        cursor = tag.end()
+        if tag.group(1).lower() == "break":
+            if speakable(text):
+                found.append(Phrase(pause, speakable(text)))
+                pause = 0.0
+            pause += break_seconds(tag.group(2))
+            text = ""
+    text += narration[cursor:]
+    if speakable(text):
+        found.append(Phrase(pause, speakable(text)))
+    elif found and pause:
+        found.append(Phrase(pause, ""))
+    return found
+
+
+def spoken_text(narration: str) -> str:
+    """The narration as spoken and subtitled: "" when there is nothing to speak.
+
+    SSML-like tags are never read out or shown. `<break time="2s"/>`, `<break time="500ms"/>`
+    and `<break strength="weak"/>` (none, x-weak, weak, medium, strong, x-strong; a bare
+    `<break/>` is medium) are honoured as silence by `tts.speak`; every other tag
+    (`<emphasis>`, `<say-as>`, `<prosody>`, `<speak>`, ...) is removed and its inner text kept.
+    Emoji and other pictographs are removed too: voices cannot say them.
+    """
+    return " ".join(p.text for p in phrases(narration) if p.text)

@@ -22,6 +22,18 @@ class Word:
 
 
 @dataclass(frozen=True)
+class ResolvedVoice:
+    """A voice found on disk, ready to speak; `identity` feeds the cache key."""
+
+    engine: str
+    model: Path
+    language: str
+    identity: str
+    speaker: str | None = None
+    speaker_wav: Path | None = None
+
+
+@dataclass(frozen=True)
 class Speech:
     """A narration audio file, its spoken length and, when the engine knows them, the
     script's word timings."""
@@ -47,4 +59,14 @@ class VoiceNotFound(UserError, LookupError):
 
 
 class VoiceCannotSpeak(UserError, ValueError):
-    """The voice's language does not match the narration."""
+    """The voice cannot speak the narration: another language, or nothing to say."""
+
+
+def read_wav(path: Path):
+    """The 16-bit samples of a WAV file as written by `write_wav`, and its sample rate."""
+    import numpy as np
+
+    with wave.open(str(path), "rb") as handle:
+        channels, sample_rate = handle.getnchannels(), handle.getframerate()
+        pcm = np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
+    return (pcm if channels == 1 else pcm.reshape(-1, channels)), sample_rate

@@ -1,9 +1,13 @@
 """Coqui TTS (optional extra `coqui`): voice cloning from a reference clip, and languages the
 installed Piper voices lack (XTTS v2 speaks Chinese). Loads local model folders only; a model
-is never downloaded in the middle of a render."""
+is never downloaded in the middle of a render.
+
+Coqui models sample (VITS draws noise, XTTS samples its speech tokens), so each call seeds
+torch's CPU generator from what it speaks: the same call gives the same audio every time."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from functools import cache
@@ -15,8 +19,7 @@ from storyreel.storyboards import Voice
 from storyreel.storyboards.paths import inside_project
 
 from .ffmpeg import run_ffmpeg
-from .speech import Speech, VoiceCannotSpeak, VoiceNotFound, write_wav
-from .tts import ResolvedVoice
+from .speech import ResolvedVoice, Speech, VoiceCannotSpeak, VoiceNotFound, write_wav
 
 CHECKPOINT_NAMES = ("model.pth", "best_model.pth", "model_file.pth", "checkpoint.pth")
 _LOCK = threading.Lock()
@@ -117,9 +120,16 @@ def _load(folder: Path):
     return TTS(model_path=str(target), config_path=str(config), progress_bar=False)
 
 
+def _seed(*parts: object) -> int:
+    return int.from_bytes(hashlib.blake2b(repr(parts).encode(), digest_size=8).digest(), "little")
+
+
 def synthesize(text: str, out_wav: Path, *, voice: ResolvedVoice, rate: float = 1.0,
                language: str = "en") -> Speech:
-    """Speak `text` with a Coqui model into a mono 16-bit WAV; `rate` changes tempo only."""
+    """Speak `text` with a Coqui model into a mono 16-bit WAV; `rate` changes tempo only.
+    The same arguments give the same audio every time."""
+    import torch
+
     with _LOCK:
         model = _load(voice.model)
         kwargs: dict = {"split_sentences": True}
@@ -129,7 +139,10 @@ def synthesize(text: str, out_wav: Path, *, voice: ResolvedVoice, rate: float = 
             kwargs["speaker_wav"] = str(voice.speaker_wav)
         if voice.speaker is not None:
             kwargs["speaker"] = voice.speaker
-        samples = np.asarray(model.tts(text=text, **kwargs), dtype=np.float32)
+        # Only the CPU generator, restored afterwards: a diffusion job on the GPU keeps its own.
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(_seed(text, kwargs.get("language"), voice.speaker))
+            samples = np.asarray(model.tts(text=text, **kwargs), dtype=np.float32)
         sample_rate = int(model.synthesizer.output_sample_rate)
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     raw = out_wav.with_name(out_wav.stem + ".raw.wav") if rate != 1.0 else out_wav

@@ -6,24 +6,79 @@ an edit only the touched segments are encoded again and the join is a stream cop
 
 from __future__ import annotations
 
-import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import av
+import numpy as np
+
 from storyreel.storyboards.atomic import atomic_path
 
-from .ffmpeg import ProgressCallback, filter_value, run_ffmpeg
+from .ffmpeg import BITEXACT, FFmpegError, ProgressCallback, filter_value, run_ffmpeg
 from .fonts import fonts_dir
 
 XFADE = {"crossfade": "fade", "fade-black": "fadeblack", "slide-left": "slideleft",
          "slide-right": "slideright", "slide-up": "slideup", "slide-down": "slidedown"}
 
 
+# x264's output depends on its thread count: a fixed count makes the same frames the same
+# bytes on every machine (a render farm's shots join a local render's).
+ENCODER_THREADS = 4
+
+
+class FrameCountError(RuntimeError):
+    """An encode made a different number of frames than it was asked for (a truncated input,
+    a filter that dropped frames): using it would shift everything after it in time."""
+
+
+def x264(preset: str, crf: int, keyframe_every: int) -> list[str]:
+    """The one place storyreel's H.264 settings live: every clip, segment and take uses them."""
+    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-g", str(keyframe_every), "-threads", str(ENCODER_THREADS), *BITEXACT]
+
+
+def aac(bitrate: str = "160k") -> list[str]:
+    return ["-c:a", "aac", "-b:a", bitrate]
+
+
 def segment_encoding(fps: int) -> list[str]:
     """Encoder settings shared by every segment (they must match for a stream-copy join)."""
-    return ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-profile:v", "high",
-            "-pix_fmt", "yuv420p", "-g", str(fps * 2), "-r", str(fps),
+    return [*x264("veryfast", 20, fps * 2), "-profile:v", "high", "-r", str(fps),
             "-video_track_timescale", str(fps * 1000), "-an"]
+
+
+def count_frames(video: Path) -> int:
+    """Frames in a file's video stream, counted from its packets (no decoding)."""
+    with av.open(str(video)) as container:
+        if not container.streams.video:
+            return 0
+        stream = container.streams.video[0]
+        return sum(1 for packet in container.demux(stream) if packet.size)
+
+
+def playable_seconds(video: Path) -> float:
+    """How long a file's picture really plays: up to the end of its last video packet, which
+    for a file cut short is less than its header declares."""
+    with av.open(str(video)) as container:
+        if not container.streams.video:
+            return 0.0
+        stream = container.streams.video[0]
+        first, end = None, 0.0
+        for packet in container.demux(stream):
+            if packet.pts is None or not packet.size:
+                continue
+            start = float(packet.pts * packet.time_base)
+            first = start if first is None else min(first, start)
+            end = max(end, float((packet.pts + packet.duration) * packet.time_base))
+        return 0.0 if first is None else end - first
+
+
+def check_frames(video: Path, expected: int, what: str) -> None:
+    """Raise FrameCountError unless `video` holds exactly `expected` frames."""
+    found = count_frames(video)
+    if found != expected:
+        raise FrameCountError(f"{what} has {found} frames where {expected} were asked for")
 
 
 def _from_frame(clip: Path, first: int, fps: int) -> list[str]:
@@ -49,6 +104,7 @@ def encode_body(clip: Path, subtitles: Path | None, first: int, count: int, fps:
     run_ffmpeg([*_from_frame(clip, first, fps), "-vf", _frames_from(first, fps, subtitles),
                 "-frames:v", str(count), *segment_encoding(fps), str(out)],
                duration=count / fps, on_progress=progress)
+    check_frames(out, count, f"the segment of {clip.name} from frame {first}")
 
 
 def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, right: Path,
@@ -65,6 +121,7 @@ def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, 
     ])
     run_ffmpeg([*_from_frame(left, left_first, fps), "-i", str(right), "-filter_complex", graph,
                 "-map", "[out]", "-frames:v", str(count), *segment_encoding(fps), str(out)])
+    check_frames(out, count, f"the transition from {left.name} to {right.name}")
 
 
 def _write_concat_list(parts: Sequence[Path], list_file: Path) -> None:
@@ -79,16 +136,22 @@ def _write_concat_list(parts: Sequence[Path], list_file: Path) -> None:
 def concat_copy(parts: Sequence[Path], out: Path, list_file: Path) -> None:
     """Join clips encoded with identical settings, without re-encoding."""
     _write_concat_list(parts, list_file)
-    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(list_file), "-c", "copy", str(out)])
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(list_file), "-c", "copy", *BITEXACT,
+                str(out)])
 
 
-def join(segments: Sequence[Path], audio: Path, out: Path, list_file: Path) -> None:
-    """Concatenate `segments` (stream copy) and mux `audio`, faststart, written atomically."""
-    _write_concat_list(segments, list_file)
-    with atomic_path(out) as tmp:
+def join(segments: Sequence[Path], audio: Path, out: Path, frames: int) -> None:
+    """Concatenate `segments` (stream copy) and mux `audio`, faststart, written atomically;
+    the result must hold exactly `frames` frames. The concat list is a temporary file beside
+    the output, so a read-only project can still render to a folder you can write."""
+    with atomic_path(out) as tmp, tempfile.TemporaryDirectory(prefix=".join.part-",
+                                                               dir=out.parent) as scratch:
+        list_file = Path(scratch) / "segments.txt"
+        _write_concat_list(segments, list_file)
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(list_file), "-i", str(audio),
                     "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart",
-                    str(tmp)])
+                    *BITEXACT, str(tmp)])
+        check_frames(tmp, frames, "the joined video")
 
 
 def extract_frame(video: Path, seconds: float, out_png: Path) -> Path:
@@ -99,8 +162,35 @@ def extract_frame(video: Path, seconds: float, out_png: Path) -> Path:
 
 def decode_check(video: Path) -> str:
     """Decode the whole file; returns ffmpeg's complaints (empty when clean)."""
-    from .ffmpeg import ffmpeg_exe
+    try:
+        return run_ffmpeg(["-i", str(video), "-f", "null", "-"]).strip()
+    except FFmpegError as error:
+        return error.log.strip() or error.summary
 
-    result = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "null", "-"],
-                            capture_output=True, text=True, errors="replace")
-    return result.stderr.strip()
+
+def write_fitted_clip(frames: np.ndarray, source_fps: int, width: int, height: int, fps: int,
+                      num_frames: int, output: Path, sound_wav: Path | None = None) -> None:
+    """Encode model frames (float RGB in [0, 1], (frames, height, width, 3)) as a shot's clip:
+    retimed to exactly `num_frames` at `fps` (frames are blended when the rates differ),
+    scaled and cropped to `width`x`height`; with `sound_wav`, if given, cut or padded to the
+    same length."""
+    count, source_height, source_width = frames.shape[0], frames.shape[1], frames.shape[2]
+    seconds = num_frames / fps
+    stretch = seconds / (count / source_fps)
+    graph = (f"setpts={stretch:.6f}*PTS,"
+             f"framerate=fps={fps}:interp_start=0:interp_end=255,"
+             f"scale={width}:{height}:force_original_aspect_ratio=increase:"
+             f"flags=lanczos,crop={width}:{height},setsar=1,"
+             "tpad=stop_mode=clone:stop=-1,format=yuv420p")
+    sound_input: list[str] = []
+    sound_output = ["-an"]
+    if sound_wav is not None:
+        sound_input = ["-i", str(sound_wav)]
+        sound_output = ["-map", "0:v", "-map", "1:a", "-af", f"apad,atrim=0:{seconds:.6f}",
+                        *aac()]
+    pixels = (np.clip(frames, 0, 1) * 255).round().astype(np.uint8).tobytes()
+    run_ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{source_width}x{source_height}",
+                "-r", str(source_fps), "-i", "-", *sound_input, "-vf", graph,
+                "-frames:v", str(num_frames), "-r", str(fps), *x264("fast", 14, fps),
+                *sound_output, str(output)], stdin=pixels)
+    check_frames(output, num_frames, "the generated clip")

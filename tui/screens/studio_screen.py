@@ -14,11 +14,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from storyreel.storyboards import StoryboardError, load_storyboard
-from storyreel.storyboards.edits import EditError
+from storyreel.storyboards.errors import UserError
 from storyreel.studio.chat import editor_for, open_chat
 from storyreel.studio.project import Project
 from storyreel.studio.render import RenderCancelled, RenderError, render
-from storyreel.studio.review import approve, keyframe, reviews, shot_cues
+from storyreel.studio.review import ShotReview, approve, keyframe, last_render, reviews, shot_cues
 from storyreel.studio.takes import shot_takes
 
 from ..messages import RenderFinished, RenderProgress, StoryboardSaved
@@ -27,7 +27,7 @@ from ..widgets.render_panel import RenderPanel
 from ..widgets.review_panel import ReviewPanel
 from ..widgets.shots_pane import ShotsPane
 from ..widgets.shots_table import ShotsTable
-from ..widgets.storyboard_editor import StoryboardEditor
+from ..widgets.yaml_editor import YamlEditor
 
 PLAYERS = (["mpv", "--really-quiet"], ["ffplay", "-autoexit", "-loglevel", "quiet"], ["vlc"],
            ["xdg-open"])
@@ -49,6 +49,7 @@ class StudioScreen(Screen):
         self.graphics = graphics
         self.cancel: threading.Event | None = None
         self.live: dict[str, str] = {}
+        self.reviews: dict[str, ShotReview] = {}  # empty until the storyboard loads
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -56,7 +57,7 @@ class StudioScreen(Screen):
             with TabPane("Shots", id="shots"):
                 yield ShotsPane(graphics=self.graphics)
             with TabPane("Storyboard", id="storyboard"):
-                yield StoryboardEditor(editor_for(self.project))
+                yield YamlEditor(editor_for(self.project))
             with TabPane("Chat", id="chat"):
                 yield ChatPanel(lambda: open_chat(self.project.root, self.model_factory()))
             with TabPane("Render", id="render"):
@@ -97,63 +98,96 @@ class StudioScreen(Screen):
         review = self.reviews.get(message.shot_id)
         panel = self.query_one(ReviewPanel)
         panel.review = review
-        panel.cues = tuple(shot_cues(self.project, review)) if review else ()
-        panel.keyframe = None
-        panel.takes = ()
-        if review and review.clip:
-            self.load_keyframes(review.id, review.clip)
+        panel.cues, panel.keyframe, panel.takes = (), None, ()
+        if review:
+            self.load_review(review)
 
-    @work(thread=True, exclusive=True, group="keyframe")
-    def load_keyframes(self, shot_id: str, clip) -> None:
-        panel = self.query_one(ReviewPanel)
-        self.app.call_from_thread(setattr, panel, "keyframe", keyframe(self.project, clip))
+    @work(thread=True, exclusive=True, group="review")
+    def load_review(self, review: ShotReview) -> None:
+        """The shot's subtitle lines, keyframe and earlier takes: parsing and ffmpeg, off the
+        event loop."""
+        self.app.call_from_thread(self._show, review.id, "cues",
+                                  tuple(shot_cues(self.project, review)))
+        if review.clip is None:
+            return
+        self.app.call_from_thread(self._show, review.id, "keyframe",
+                                  keyframe(self.project, review.clip))
         frames = tuple((take, keyframe(self.project, path))
-                       for take, path in shot_takes(self.project, shot_id))
-        self.app.call_from_thread(setattr, panel, "takes", frames)
+                       for take, path in shot_takes(self.project, review.id))
+        self.app.call_from_thread(self._show, review.id, "takes", frames)
 
-    def on_shots_pane_shot_action(self, message: ShotsPane.ShotAction) -> None:
-        review = self.reviews.get(message.shot_id) if message.shot_id else None
-        if message.action == "play_video":
-            self.play(self.project.out_dir / "final.mp4", 0.0)
-        elif review is None:
-            self.notify("no shot selected", severity="warning")
-        elif message.action == "approve":
+    def _show(self, shot_id: str, field: str, value: object) -> None:
+        """Set a review detail, unless the user has moved on to another shot meanwhile."""
+        panel = self.query_one(ReviewPanel)
+        if panel.review is not None and panel.review.id == shot_id:
+            setattr(panel, field, value)
+
+    def on_shots_pane_approve(self, message: ShotsPane.Approve) -> None:
+        review = self.reviews.get(message.shot_id)
+        if review:
             approve(self.project, review.id, review.take)
             self.notify(f"approved take {review.take} of {review.id}")
             self.refresh_shots()
-        elif message.action == "regenerate":
-            seed = random.randrange(100_000)
-            self.use_take(review.id, seed, f"new take {seed} for {review.id}; rendering")
-        elif message.action == "previous_take":
-            history = [take for take, _ in shot_takes(self.project, review.id)]
-            earlier = [t for t in history if t != review.take]
-            if not earlier:
-                self.notify("no earlier take; press g for a new one", severity="warning")
-                return
-            # cycle backwards through the history, newest first
-            position = history.index(review.take) if review.take in history else len(history)
-            target = history[position - 1] if position > 0 else history[-1]
-            self.use_take(review.id, target,
-                          f"back to take {target} of {review.id}; rendering (from cache)")
-        elif message.action == "play_shot":
-            self.play(self.project.out_dir / "final.mp4", max(0.0, (review.start or 0) - 0.4))
+
+    def on_shots_pane_regenerate(self, message: ShotsPane.Regenerate) -> None:
+        seed = random.randrange(100_000)
+        self.use_take(message.shot_id, seed, f"new take {seed} for {message.shot_id}; rendering")
+
+    def on_shots_pane_previous_take(self, message: ShotsPane.PreviousTake) -> None:
+        review = self.reviews.get(message.shot_id)
+        if review is None:
+            return
+        history = [take for take, _ in shot_takes(self.project, review.id)]
+        if not [t for t in history if t != review.take]:
+            self.notify("no earlier take; press g for a new one", severity="warning")
+            return
+        # cycle backwards through the history, newest first
+        position = history.index(review.take) if review.take in history else len(history)
+        target = history[position - 1] if position > 0 else history[-1]
+        self.use_take(review.id, target,
+                      f"back to take {target} of {review.id}; rendering (from cache)")
+
+    def on_shots_pane_play_shot(self, message: ShotsPane.PlayShot) -> None:
+        review = self.reviews.get(message.shot_id)
+        if review:
+            self.play(max(0.0, (review.start or 0) - 0.4))
+
+    def on_shots_pane_play_video(self, _: ShotsPane.PlayVideo) -> None:
+        self.play(0.0)
 
     def use_take(self, shot_id: str, seed: int, message: str) -> None:
         """Make `seed` the shot's take and render (a take seen before comes from cache)."""
+        self.live[shot_id] = "queued"
+        self.query_one(ShotsTable).set_status(shot_id, "queued")
+        self.set_take(shot_id, seed, message)
+
+    @work(thread=True, group="take")
+    def set_take(self, shot_id: str, seed: int, message: str) -> None:
+        """The edit waits while another program edits the storyboard: off the event loop."""
         try:
             editor_for(self.project).set_generator(shot_id, seed=seed)
-        except EditError as error:
-            self.notify(str(error), severity="error", markup=False)
-            return
+        except UserError as error:
+            self.app.call_from_thread(self._take_not_set, shot_id, str(error))
+        else:
+            self.app.call_from_thread(self._take_set, message)
+
+    def _take_set(self, message: str) -> None:
         self.notify(message)
-        self.live[shot_id] = "queued"
         self.refresh_shots()
         self.action_render()
 
-    def play(self, video, start: float) -> None:
-        if not video.exists():
+    def _take_not_set(self, shot_id: str, error: str) -> None:
+        self.live.pop(shot_id, None)
+        self.notify(error, severity="error", markup=False)
+        self.refresh_shots()
+
+    def play(self, start: float) -> None:
+        """Play the last render's video from `start` seconds."""
+        manifest, _ = last_render(self.project)
+        if manifest is None or not manifest.output.exists():
             self.notify("render first (ctrl+r)", severity="warning")
             return
+        video = manifest.output
         for command in PLAYERS:
             if shutil.which(command[0]):
                 seek = {"mpv": [f"--start={start:.2f}"], "ffplay": ["-ss", f"{start:.2f}"]}

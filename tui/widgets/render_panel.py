@@ -32,7 +32,7 @@ class RenderPanel(Vertical):
         for stage in STAGES:
             total = 1 if stage in ("audio", "mux") else shots
             self.query_one(f"#bar-{stage}", ProgressBar).update(total=total, progress=0)
-        self.query_one("#output", Static).update("rendering... (x to cancel)")
+        self.query_one("#output", Static).update("rendering... (ctrl+r to cancel)")
 
     def handle(self, event: Event) -> None:
         if event.kind == "plan" and event.stage:

@@ -27,9 +27,25 @@ class ShotsPane(Horizontal):
     ]
 
     @dataclass
-    class ShotAction(Message):
-        action: str  # "approve", "regenerate", "previous_take", "play_shot", "play_video"
-        shot_id: str | None
+    class ShotMessage(Message):
+        """A key pressed for the selected shot."""
+
+        shot_id: str
+
+    class Approve(ShotMessage):
+        """Approve the shot's current take."""
+
+    class Regenerate(ShotMessage):
+        """Make a new take of the shot."""
+
+    class PreviousTake(ShotMessage):
+        """Go back to the shot's previous take."""
+
+    class PlayShot(ShotMessage):
+        """Play the video from the shot."""
+
+    class PlayVideo(Message):
+        """Play the whole video."""
 
     def __init__(self, graphics: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -39,23 +55,25 @@ class ShotsPane(Horizontal):
         yield ShotsTable(id="shots")
         yield ReviewPanel(graphics=self.graphics, id="review")
 
-    def _selected(self) -> str | None:
+    def _for_selected(self, message: type[ShotMessage]) -> None:
         table = self.query_one(ShotsTable)
         if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self.notify("no shot selected", severity="warning")
+            return
+        shot_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self.post_message(message(shot_id))
 
     def action_approve(self) -> None:
-        self.post_message(self.ShotAction("approve", self._selected()))
+        self._for_selected(self.Approve)
 
     def action_regenerate(self) -> None:
-        self.post_message(self.ShotAction("regenerate", self._selected()))
+        self._for_selected(self.Regenerate)
 
     def action_previous_take(self) -> None:
-        self.post_message(self.ShotAction("previous_take", self._selected()))
+        self._for_selected(self.PreviousTake)
 
     def action_play_shot(self) -> None:
-        self.post_message(self.ShotAction("play_shot", self._selected()))
+        self._for_selected(self.PlayShot)
 
     def action_play_video(self) -> None:
-        self.post_message(self.ShotAction("play_video", None))
+        self.post_message(self.PlayVideo())

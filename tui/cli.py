@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import errno
 import json
-import os
-import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,10 +16,13 @@ from rich.table import Table
 from rich.text import Text
 
 from storyreel.storyboards import StoryboardError, examples, json_schema, load_storyboard
+from storyreel.storyboards.errors import UserError
+from storyreel.studio.events import JsonLines
+from storyreel.studio.progress import RichProgress
+from storyreel.studio.project import STORYBOARD
 from storyreel.tools.ffmpeg import FFmpegError
 
-from .progress import RichProgress
-from .project import STORYBOARD
+T = TypeVar("T")
 
 app = typer.Typer(help="storyreel: storyboard YAML to a narrated, subtitled video, offline. "
                   "Run with no command inside a project folder to open the studio.",
@@ -31,35 +33,33 @@ out = Console()
 STORYBOARD_ARGUMENT = "storyboard.yaml, or the project folder holding it"
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
-def _user_errors(call):
-    """Run `call`; turn mistakes a user can make into one clear message and exit code 1."""
-    from storyreel.agent.llm import LLMNotConfigured
-    from storyreel.agent.planner import PlanningFailed
-    from storyreel.generators import GeneratorError
-    from storyreel.storyboards.edits import EditError
-    from storyreel.tools.speech import VoiceCannotSpeak, VoiceNotFound
+def _disk_full(where: str | None) -> str:
+    return (f"the disk is full{f' ({where})' if where else ''}; free some space and render "
+            "again: finished shots are kept in .storyreel/cache")
 
-    from .project import ProjectError
-    from .render import RenderError
 
+def _user_errors(call: Callable[[], T]) -> T:
+    """Run `call`; turn mistakes a user can make into one clear message and a non-zero exit."""
     try:
         return call()
     except StoryboardError as error:
-        _fail(f"the storyboard has {len(error.problems)} problem(s):\n{error}", 2)
-    except (ProjectError, VoiceNotFound, VoiceCannotSpeak, GeneratorError, RenderError,
-            LLMNotConfigured, PlanningFailed, EditError, FileNotFoundError) as error:
-        _fail(str(error))
+        _fail(f"the storyboard has {len(error.problems)} problem(s):\n{error}", error.exit_code)
     except FFmpegError as error:
-        _fail(f"{error}\nRun `storyreel doctor` to check the ffmpeg build.")
+        if error.disk_full:
+            _fail(_disk_full(None))
+        if isinstance(error.__cause__, OSError):  # the executable itself did not start
+            _fail(f"{error}\nRun `storyreel doctor` to check the ffmpeg install.")
+        _fail(str(error))
+    except UserError as error:
+        _fail(str(error), error.exit_code)
     except OSError as error:
         if error.errno == errno.ENOSPC:
-            _fail(f"the disk is full ({error.filename or 'while writing'}); free some space and "
-                  "render again: finished shots are kept in .storyreel/cache")
+            _fail(_disk_full(error.filename))
         if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             _fail(f"permission denied writing {error.filename}; choose a folder you can write")
         _fail(f"{error}")
@@ -85,7 +85,8 @@ def tui(directory: Annotated[Path, typer.Argument(help="Project folder (created 
                                                   "STORYREEL_MODEL)")] = None) -> None:
     """Open the studio: shots and review, storyboard editor, chat, render."""
     from storyreel.agent.llm import make_chat_model
-    from storyreel.tui.app import StoryreelApp
+
+    from .app import StoryreelApp
 
     StoryreelApp(directory, lambda: make_chat_model(model)).run()
 
@@ -105,8 +106,8 @@ def new(directory: Annotated[Path, typer.Argument(help="Project folder to create
 
     The storyboard is an example, planned from --brief by the LLM, or made from --from.
     """
-    from .planning import planned_data, script_data
-    from .project import Project
+    from storyreel.studio.planning import planned_data, script_data
+    from storyreel.studio.project import Project
 
     data = None
     if brief and from_script:
@@ -128,16 +129,20 @@ def chat(directory: Annotated[Path, typer.Argument(help="Project folder")] = Pat
     """Talk to the studio agent: it edits storyboard.yaml and renders on request.
 
     The conversation is kept in .storyreel/chat.sqlite; running chat again resumes it.
+    When the model does not answer, chat stops with exit code 1 if its input is piped (the
+    next messages would build on the lost turn); at a terminal it goes on, and exits 1 if the
+    last message failed.
     """
     from storyreel.agent.chat import LLMUnreachable
     from storyreel.agent.llm import make_chat_model
-
-    from .chat import open_chat
+    from storyreel.studio.chat import open_chat
 
     session = _user_errors(lambda: open_chat(directory, make_chat_model(model)))
     for role, text in session.history()[-6:]:
         out.print(f"[dim]{role}: {escape(text)}[/]")
     out.print("[bold]storyreel chat[/] (empty line or Ctrl-D to quit)")
+    interactive = sys.stdin.isatty()
+    failed = False
     try:
         while True:
             try:
@@ -151,28 +156,38 @@ def chat(directory: Annotated[Path, typer.Argument(help="Project folder")] = Pat
                     style = "dim" if event.kind == "action" else "bold"
                     prefix = "  - " if event.kind == "action" else ""
                     out.print(f"[{style}]{prefix}{escape(event.text)}[/]", highlight=False)
+                failed = False
             except LLMUnreachable as error:
-                err.print(f"[red]error:[/] {escape(str(error))}")
+                err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False,
+                          soft_wrap=True)
+                failed = True
+                if not interactive:
+                    break
     finally:
         session.close()
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
 def validate(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)]) -> None:
     """Check a storyboard: YAML syntax, keys, types, assets, generators, music and voice.
     Exit 0 when valid."""
-    from .project import Project
-    from .preflight import check_storyboard
+    from storyreel.studio.preflight import check_storyboard
+    from storyreel.studio.project import Project
+
+    project = Project.for_storyboard(file)
 
     def check():
-        project = Project.for_storyboard(file)
         board, _ = load_storyboard(project.storyboard_path)
         check_storyboard(board, project)
         return board
 
     board = _user_errors(check)
-    out.print(f"[green]valid:[/] {file} ({len(board.shots)} shots, {board.language}, "
-              f"{board.format.size[0]}x{board.format.size[1]} @ {board.format.fps} fps)")
+    out.print(f"[green]valid:[/] {escape(str(project.storyboard_path))} "
+              f"(\"{escape(board.title)}\": {len(board.shots)} shots, {board.language}, "
+              f"{board.format.size[0]}x{board.format.size[1]} @ {board.format.fps} fps)",
+              highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -189,14 +204,12 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
     and an interrupted render resumes where it stopped. A video checkpoint the storyboard
     needs and this machine lacks is downloaded only if you say yes when asked.
     """
-    from .render import render as run_render
+    from storyreel.studio.render import render as run_render
 
     if not json_events and sys.stdin.isatty():
         _user_errors(lambda: _offer_missing_checkpoints(file))
     if json_events:
-        def emit(event):
-            print(event.model_dump_json(exclude_none=True), flush=True)
-        result = _user_errors(lambda: run_render(file, output, emit, workers))
+        result = _user_errors(lambda: run_render(file, output, JsonLines(sys.stdout), workers))
     else:
         with RichProgress(err) as progress:
             result = _user_errors(lambda: run_render(file, output, progress.handle, workers))
@@ -210,9 +223,8 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
 def _offer_missing_checkpoints(file: Path) -> None:
     """Ask, for each checkpoint the storyboard needs that is not here, whether to get it."""
     from storyreel.generators.base import CheckpointMissing
-
-    from .project import Project
-    from .preflight import check_storyboard
+    from storyreel.studio.preflight import check_storyboard
+    from storyreel.studio.project import Project
 
     project = Project.for_storyboard(file)
     board, _ = load_storyboard(project.storyboard_path)
@@ -228,7 +240,7 @@ def _offer_missing_checkpoints(file: Path) -> None:
 
 def _download(repo: str, question: str, ask: bool = True) -> bool:
     """Show the checkpoint's size, ask, then download it; False when the user says no."""
-    from .models import download_plan, pull
+    from storyreel.studio.models import download_plan, pull
 
     try:
         files = download_plan(repo)
@@ -251,7 +263,7 @@ app.add_typer(models_app, name="models")
 @models_app.command("list")
 def models_list() -> None:
     """Show each diffusion backend's default checkpoint and whether it is on disk."""
-    from .models import model_statuses
+    from storyreel.studio.models import model_statuses
 
     table = Table(title="video checkpoints")
     for column in ("generator", "checkpoint", "on disk"):
@@ -283,99 +295,11 @@ def schema() -> None:
 def doctor() -> None:
     """Show what storyreel can use here: ffmpeg, voices, Whisper, fonts, GPU, video diffusion,
     LLM."""
+    from storyreel.studio.doctor import rows
+
     table = Table(title="storyreel doctor", show_lines=False)
     table.add_column("part")
     table.add_column("status")
-    for name, check in _doctor_checks():
-        try:
-            table.add_row(name, Text(check()))
-        except Exception as error:  # a doctor reports every failure instead of stopping
-            table.add_row(name, Text(f"missing: {error}", style="red"))
+    for row in rows():
+        table.add_row(row.part, Text(row.status, style="" if row.ok else "red"))
     out.print(table)
-
-
-def _doctor_checks():
-    def ffmpeg() -> str:
-        import subprocess
-
-        from storyreel.tools.ffmpeg import ffmpeg_exe
-
-        exe = ffmpeg_exe()
-        first = subprocess.run([exe, "-version"], capture_output=True, text=True).stdout
-        filters = subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True,
-                                 text=True).stdout
-        wanted = ["subtitles", "xfade", "zoompan", "loudnorm", "sidechaincompress"]
-        missing = [f for f in wanted if f" {f} " not in filters]
-        version = first.split("\n")[0]
-        return version + (f" (MISSING filters: {', '.join(missing)})" if missing else
-                          " (libx264, libass, xfade, loudnorm: ok)")
-
-    def voices() -> str:
-        from storyreel.tools.tts_piper import BUNDLED_VOICE, find_voice, voices_dir
-
-        find_voice(BUNDLED_VOICE)
-        extra = sorted(p.stem for p in voices_dir().glob("*.onnx")) if voices_dir().exists() \
-            else []
-        return f"piper: {BUNDLED_VOICE} (bundled){', ' + ', '.join(extra) if extra else ''}; " \
-               f"add voices in {voices_dir()}"
-
-    def coqui() -> str:
-        import importlib.util
-
-        if importlib.util.find_spec("TTS") is None:
-            return "not installed (pip install 'storyreel[coqui]')"
-        return "installed"
-
-    def whisper() -> str:
-        from storyreel.tools.whisper_model import whisper_base_dir
-
-        return f"whisper base (int8) at {whisper_base_dir()}"
-
-    def fonts() -> str:
-        from storyreel.tools.fonts import FONT_FAMILY, ui_font_path
-
-        return f"{FONT_FAMILY} ({ui_font_path().name}): Latin, Chinese, Japanese"
-
-    def gpu() -> str:
-        import importlib.util
-
-        if importlib.util.find_spec("torch") is None:
-            return "torch not installed: CPU animatic generator"
-        import torch
-
-        if torch.cuda.is_available():
-            return f"CUDA: {torch.cuda.get_device_name(0)}"
-        return "no CUDA GPU: CPU animatic generator"
-
-    def diffusion() -> str:
-        import importlib.metadata
-
-        from .models import model_statuses
-
-        try:
-            version = importlib.metadata.version("diffusers")
-        except importlib.metadata.PackageNotFoundError:
-            return "not installed (pip install 'storyreel[diffusion]' after a torch build)"
-        here = [f"{s.generator} ({s.model})" for s in model_statuses() if s.on_disk]
-        return (f"diffusers {version}; checkpoints here: {', '.join(here)}" if here else
-                f"diffusers {version}; no checkpoint here yet (storyreel models pull ltx-2)")
-
-    def llm() -> str:
-        from storyreel.agent.llm import make_chat_model, model_spec
-
-        name = model_spec()
-        if not name:
-            return "not configured (set STORYREEL_MODEL); rendering works without one"
-        reply = make_chat_model(name, timeout=20).invoke("Reply with the word: ready")
-        return f"{name}: answers ({str(reply.content)[:40]!r})"
-
-    def system() -> str:
-        return f"Python {platform.python_version()} on {sys.platform}, {os.cpu_count()} cores"
-
-    return [("system", system), ("ffmpeg", ffmpeg), ("voices", voices), ("coqui TTS", coqui),
-            ("whisper", whisper), ("fonts", fonts), ("GPU", gpu),
-            ("video diffusion", diffusion), ("LLM", llm)]
-
-
-if __name__ == "__main__":
-    app()

@@ -3,10 +3,12 @@ invalid edit never replaces the good file, and earlier versions can be restored.
 
 The file may also change under it (the chat tab, a new take, `storyreel chat` in another
 terminal): with no unsaved edits the editor follows the file; with unsaved edits it says so,
-and saving over the other version needs a second ctrl+s (that version is kept in history)."""
+and saving over the other version needs a second ctrl+s (that version is kept in history).
+Saving may wait for another program's edit (the storyboard's lock), so it runs in a worker."""
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -20,11 +22,11 @@ from ..messages import StoryboardSaved
 DISK_CHECK_SECONDS = 1.0
 
 
-class StoryboardEditor(Vertical):
+class YamlEditor(Vertical):
     DEFAULT_CSS = """
-    StoryboardEditor TextArea { height: 1fr; }
-    StoryboardEditor #problems { height: auto; max-height: 6; color: $error; }
-    StoryboardEditor #problems.ok { color: $success; }
+    YamlEditor TextArea { height: 1fr; }
+    YamlEditor #problems { height: auto; max-height: 6; color: $error; }
+    YamlEditor #problems.ok { color: $success; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
@@ -39,6 +41,7 @@ class StoryboardEditor(Vertical):
         self._restore_index = 0
         self._on_disk = ""  # the file's text when last loaded or saved here
         self._overwrite = False  # the next save may replace a version made elsewhere
+        self._saving = False  # a save is in its worker: the file changing is our own doing
 
     def compose(self) -> ComposeResult:
         self._on_disk = self.path.read_text(encoding="utf-8")
@@ -68,7 +71,7 @@ class StoryboardEditor(Vertical):
             text = self.path.read_text(encoding="utf-8")
         except OSError:
             return
-        if text == self._on_disk or self._overwrite:
+        if text == self._on_disk or self._overwrite or self._saving:
             return
         if self.text_area.text == self._on_disk:  # nothing unsaved: show the new version
             self._load(text)
@@ -82,27 +85,45 @@ class StoryboardEditor(Vertical):
                       "it (that version is kept in history)", ok=False)
 
     def action_save(self) -> None:
-        text = self.text_area.text
+        if self._saving:
+            return
+        self._saving = True
+        self.save(self.text_area.text, None if self._overwrite else self._on_disk)
+
+    @work(thread=True, group="save")
+    def save(self, text: str, expected: str | None) -> None:
         try:
-            self.editor.replace_text(text, expected=None if self._overwrite else self._on_disk)
+            self.editor.replace_text(text, expected=expected)
         except edits.ChangedOnDisk:
-            self._overwrite = True
-            self._say(f"not saved: {self.path.name} was changed elsewhere since it was loaded. "
-                      "ctrl+s again saves yours over it (that version is kept in history); "
-                      "ctrl+l loads it", ok=False)
-            return
+            self.app.call_from_thread(self._changed_on_disk)
         except StoryboardError as error:
-            self._say(f"not saved: {error}", ok=False)
-            first = error.problems[0]
-            if first.line:
-                self.text_area.move_cursor((first.line - 1, max(0, (first.column or 1) - 1)))
-            return
+            self.app.call_from_thread(self._invalid, error)
         except edits.EditError as error:
-            self._say(f"not saved: {error}", ok=False)
-            return
+            self.app.call_from_thread(self._not_saved, str(error))
+        else:
+            self.app.call_from_thread(self._saved, text)
+
+    def _saved(self, text: str) -> None:
+        self._saving = False
         self._on_disk, self._overwrite, self._restore_index = text, False, 0
         self._say(f"saved {self.path.name} (previous version kept)", ok=True)
         self.post_message(StoryboardSaved())
+
+    def _changed_on_disk(self) -> None:
+        self._saving, self._overwrite = False, True
+        self._say(f"not saved: {self.path.name} was changed elsewhere since it was loaded. "
+                  "ctrl+s again saves yours over it (that version is kept in history); "
+                  "ctrl+l loads it", ok=False)
+
+    def _invalid(self, error: StoryboardError) -> None:
+        self._not_saved(str(error))
+        first = error.problems[0]
+        if first.line:
+            self.text_area.move_cursor((first.line - 1, max(0, (first.column or 1) - 1)))
+
+    def _not_saved(self, error: str) -> None:
+        self._saving = False
+        self._say(f"not saved: {error}", ok=False)
 
     def action_reload(self) -> None:
         self._load(self.path.read_text(encoding="utf-8"))

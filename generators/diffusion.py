@@ -8,6 +8,7 @@ pipelines and how to call them, like diffusers' one-pipeline-per-file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import tempfile
@@ -154,7 +155,7 @@ class DiffusionGenerator(ABC):
         if key not in self._pipes:
             device = self.device()
             try:
-                with _loading_bars_hidden():
+                with _loading_bars_hidden(), _hub_offline():
                     text, image = self.load(model, torch_dtype(request.dtype, device),
                                             local_only=True)
             except (OSError, ValueError) as error:
@@ -293,6 +294,19 @@ class DiffusionGenerator(ABC):
 
 
 @contextmanager
+def _hub_offline() -> Iterator[None]:
+    """huggingface_hub contacts the Hub for its request headers even on local-only loads (and
+    writes HF_HOME/.agent_harnesses.json); offline mode stops both."""
+    from huggingface_hub import constants
+
+    was, constants.HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE, True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = was
+
+
+@contextmanager
 def _loading_bars_hidden() -> Iterator[None]:
     """from_pretrained's own progress bars would draw over the render's progress display."""
     import diffusers.utils.logging as diffusers_logging
@@ -330,7 +344,8 @@ def model_index_class(model: str, local_only: bool = True) -> str:
     if not index.exists():
         from huggingface_hub import hf_hub_download
 
-        index = Path(hf_hub_download(model, "model_index.json", local_files_only=local_only))
+        with _hub_offline() if local_only else contextlib.nullcontext():
+            index = Path(hf_hub_download(model, "model_index.json", local_files_only=local_only))
     return json.loads(index.read_text(encoding="utf-8"))["_class_name"]
 
 

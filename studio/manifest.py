@@ -34,7 +34,8 @@ class RenderManifest(BaseModel):
         """Renders made before the manifest listed its subtitles wrote them beside the video."""
         if isinstance(data, dict) and "subtitles" not in data and "output" in data:
             output = Path(data["output"])
-            data = data | {"subtitles": [output.with_suffix(s) for s in (".srt", ".vtt", ".ass")]}
+            data = data | {"subtitles": [str(output.with_suffix(suffix))
+                                         for suffix in (".srt", ".vtt", ".ass")]}
         return data
 
     @property

@@ -7,6 +7,7 @@ what an edit touched. A failed shot does not stop the others; the render then re
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ from storyreel.tools import video
 from storyreel.tools.align import Word, align_narration
 from storyreel.tools.audio_mix import Layer, Placed, mix_programme, music_layer
 from storyreel.tools.ffmpeg import FFmpegError, stop_all
+from storyreel.tools.scripts import spoken_text
 from storyreel.tools.subtitles import (
     Cue,
     SubtitleLook,
@@ -41,6 +43,7 @@ from .cache import Cache, Entry, content_key, file_fingerprint
 from .events import Event, EventSink, Stage, ignore
 from .interrupts import interrupts_stop
 from .lock import RenderCancelled, render_lock
+from .manifest import RenderedShot, RenderManifest
 from .preflight import model_path, picture_generator, preflight, shot_footage, shot_seed
 from .project import Project
 from .takes import record_takes
@@ -107,6 +110,7 @@ class Renderer:
         self.redone: dict[str, int] = {}
         self.failures: dict[str, str] = {}
         self._tally = threading.Lock()  # redone and failures are updated from worker threads
+        self._fatal: OSError | None = None  # an error that ends the whole render (disk full)
         self.cancel = cancel or threading.Event()
 
     def _emit(self, kind: str, stage: Stage | None = None, **fields) -> None:
@@ -146,6 +150,12 @@ class Renderer:
         handle and points at its full log, saved in .storyreel/logs/."""
         if isinstance(error, RenderCancelled) or self.cancel.is_set():
             raise RenderCancelled("render cancelled; run it again to resume") from error
+        if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or \
+                (isinstance(error, FFmpegError) and error.disk_full):
+            self.cancel.set()  # nothing more can be written: stop every shot, not just this one
+            self._fatal = OSError(errno.ENOSPC, "No space left on device",
+                                  str(self.project.cache_dir))
+            raise self._fatal from error
         message = str(error)
         if isinstance(error, FFmpegError):
             message = f"ffmpeg could not make it from {self._inputs_named(error)}: {error.summary}"
@@ -232,8 +242,10 @@ class Renderer:
             try:
                 self._sweep()
                 return self._run()
-            except BaseException:
+            except BaseException as error:
                 stop()
+                if self._fatal is not None and not isinstance(error, KeyboardInterrupt):
+                    raise self._fatal from error
                 raise
 
     def _run(self) -> RenderResult:
@@ -285,7 +297,7 @@ class Renderer:
              for s, p in zip(states, placements, strict=True)], self.output, look)
         self._emit("done", "mux", message=str(self.output))
         if os.access(self.project.state_dir, os.W_OK):  # a read-only project renders with -o
-            self._write_manifest(states, placements, fps)
+            self._write_manifest(states, placements, fps, subtitle_files)
         self._emit("finished", message=str(self.output))
         return RenderResult(self.output, subtitle_files, total,
                             {s.shot.id: p for s, p in zip(states, placements, strict=True)},
@@ -293,7 +305,7 @@ class Renderer:
 
     def _voice(self, state: _ShotState, voice: ResolvedVoice) -> None:
         text, rate = state.shot.narration, self.storyboard.voice.rate
-        if not text:
+        if not spoken_text(text):  # nothing to say (emoji, tags only): a silent shot
             return
         key = content_key("voice", voice.identity, text, rate, voice.speaker, "timed",
                           self.storyboard.language if voice.language == "multilingual" else None)
@@ -336,7 +348,7 @@ class Renderer:
         if image is None and footage is None and spec.reference_image:
             path = self.project.asset(spec.reference_image, shot.id)
             asset_id, image = file_fingerprint(path), path
-        prompt = shot.visual or shot.narration
+        prompt = shot.visual or spoken_text(shot.narration)
         generator = get_generator(picture_generator(board, shot, footage))
         if generator.name != "animatic" and board.style:
             prompt = f"{board.style}, {prompt}"  # the style prefixes every diffusion prompt
@@ -364,7 +376,8 @@ class Renderer:
     def _subtitles(self, state: _ShotState, look: SubtitleLook) -> None:
         """The shot's cues (for every subtitle file) and, when burning, its ASS file."""
         board = self.storyboard
-        state.cues = build_cues(state.words, board.subtitles.max_chars, look, state.shot.narration)
+        state.cues = build_cues(state.words, board.subtitles.max_chars, look,
+                                spoken_text(state.shot.narration))
         if not board.subtitles.burn or not state.words:
             return
         key = content_key("ass", [w.to_dict() for w in state.words],
@@ -480,13 +493,10 @@ class Renderer:
                                   make_bed).path
 
     def _write_manifest(self, states: list[_ShotState], placements: list[Placement],
-                        fps: int) -> None:
+                        fps: int, subtitles: list[Path]) -> None:
         """What was rendered, for the TUI and scripts (not authored: lives in .storyreel/)."""
-        from .manifest import RenderedShot, RenderManifest
-
         RenderManifest(
-            output=self.output, fps=fps,
-            subtitles=[self.output.with_suffix(s) for s in (".srt", ".vtt", ".ass")],
+            output=self.output, fps=fps, subtitles=subtitles,
             shots=[RenderedShot(id=s.shot.id, start=p.start_frame / fps, frames=p.frames,
                                 clip=s.clip.path if s.clip else None,
                                 narration_start=p.start_frame / fps + LEAD_SECONDS,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 LEAD_SECONDS = 0.35  # picture before the narration starts
 TAIL_SECONDS = 0.65  # picture after it ends
 TRANSITION_SECONDS = 0.5
+SILENT_SHOT_SECONDS = 2.0  # a `duration: auto` shot with nothing to speak (emoji only)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,10 @@ def shot_frames(speech_seconds: float, duration: float | str, fps: int) -> tuple
     """Frame count for a shot, and a warning if a set duration was too short for its speech."""
     needed = LEAD_SECONDS + speech_seconds + TAIL_SECONDS if speech_seconds else 0.0
     if duration == "auto":
+        if not speech_seconds:
+            return math.ceil(SILENT_SHOT_SECONDS * fps), (
+                f"nothing in its narration can be spoken; the shot lasts {SILENT_SHOT_SECONDS:g}s "
+                "(set its duration to choose)")
         return math.ceil(needed * fps), ""
     frames = round(float(duration) * fps)
     if speech_seconds and frames < math.ceil((LEAD_SECONDS + speech_seconds + 0.1) * fps):

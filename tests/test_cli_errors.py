@@ -76,20 +76,20 @@ def test_validate_accepts_the_examples_by_file_or_project_folder(short_project):
 def test_missing_asset(short_project):
     edit(short_project, lambda d: d["shots"][0].__setitem__("asset", "assets/nope.jpg"))
     result = run("render", str(short_project.storyboard_path))
-    assert result.exit_code == 1 and "asset 'assets/nope.jpg' not found" in result.output
+    assert result.exit_code == 2 and "asset 'assets/nope.jpg' not found" in result.output
 
 
 def test_asset_outside_the_project_is_refused(short_project):
     edit(short_project, lambda d: d["shots"][0].__setitem__("asset", "../../etc/passwd"))
     result = run("render", str(short_project.storyboard_path))
-    assert result.exit_code == 1 and "outside the project" in result.output
+    assert result.exit_code == 2 and "outside the project" in result.output
     assert not (short_project.cache_dir / "voice").exists()  # caught before any work
 
 
 def test_language_the_voice_cannot_speak_fails_before_any_work(short_project):
     edit(short_project, lambda d: d.__setitem__("language", "zh"))
     result = run("render", str(short_project.storyboard_path))
-    assert result.exit_code == 1 and "speaks 'en_US'" in result.output
+    assert result.exit_code == 2 and "speaks 'en_US'" in result.output
     assert not (short_project.cache_dir / "voice").exists()
 
 
@@ -97,13 +97,13 @@ def test_script_the_voice_cannot_read_fails_before_any_work(short_project):
     edit(short_project, lambda d: d["shots"][1].__setitem__("narration",
                                                             "咖啡起源于埃塞俄比亚的高原。"))
     result = run("render", str(short_project.storyboard_path))
-    assert result.exit_code == 1 and "shot 'cup'" in result.output
+    assert result.exit_code == 2 and "shot 'cup'" in result.output
 
 
 def test_unknown_voice_says_how_to_add_one(short_project):
     edit(short_project, lambda d: d["voice"].__setitem__("voice", "de_DE-thorsten-medium"))
     result = run("render", str(short_project.storyboard_path))
-    assert result.exit_code == 1 and "not installed" in result.output
+    assert result.exit_code == 2 and "not installed" in result.output
     assert ".onnx.json" in result.output
 
 
@@ -131,31 +131,29 @@ def test_json_events_for_scripts(short_project):
     assert [json.loads(line)["kind"] for line in lines][-1] == "finished"  # every line parses
 
 
-def join_on_a_full_disk(*args, **kwargs) -> None:
-    """The final join as ffmpeg runs it when the disk fills up: the real binary writing to
-    /dev/full, which fails every write with ENOSPC."""
-    run_ffmpeg(["-f", "lavfi", "-i", "sine=d=1", "-f", "wav", "/dev/full"])
+def final_join_meeting(trouble: str):
+    """The final join as the real ffmpeg runs it into `trouble`: "a full disk" (writing to
+    /dev/full fails every write with ENOSPC) or "a broken input" (a file that is not media)."""
+    def join(*args, **kwargs) -> None:
+        if trouble == "a full disk":
+            run_ffmpeg(["-f", "lavfi", "-i", "sine=d=1", "-f", "wav", "/dev/full"])
+        else:
+            run_ffmpeg(["-i", __file__, "-f", "null", "-"])
+    return join
 
 
-def test_ffmpeg_on_a_full_disk_says_the_disk_is_full(rendered_short, monkeypatch):
+@pytest.mark.parametrize(("trouble", "message"), [
+    ("a full disk", "the disk is full; free some space and render again"),
+    ("a broken input", "ffmpeg failed: "),
+])
+def test_an_ffmpeg_failure_is_not_blamed_on_the_ffmpeg_build(rendered_short, monkeypatch,
+                                                             trouble, message):
     from storyreel.studio import render
 
     project, _ = rendered_short
-    monkeypatch.setattr(render.video, "join", join_on_a_full_disk)
+    monkeypatch.setattr(render.video, "join", final_join_meeting(trouble))
     outcome = run("render", str(project.storyboard_path))
-    assert outcome.exit_code == 1 and "the disk is full; free some space" in outcome.output
-    assert "doctor" not in outcome.output and "Traceback" not in outcome.output
-
-
-def test_a_bad_music_file_is_not_blamed_on_the_ffmpeg_build(rendered_short):
-    project, _ = rendered_short
-    (project.root / "assets" / "bad.ogg").write_text("not audio")
-    edit(project, lambda d: d["music"].__setitem__("source", "assets/bad.ogg"))
-    try:
-        outcome = run("render", str(project.storyboard_path))
-    finally:
-        edit(project, lambda d: d["music"].__setitem__("source", "auto"))
-    assert outcome.exit_code == 1 and "ffmpeg failed" in outcome.output
+    assert outcome.exit_code == 1 and message in outcome.output
     assert "doctor" not in outcome.output and "Traceback" not in outcome.output
 
 
@@ -179,7 +177,7 @@ def test_permission_error_names_the_file(rendered_short, monkeypatch):
 def test_validate_checks_what_render_checks(short_project):
     edit(short_project, lambda d: d["music"].__setitem__("source", "assets/missing.ogg"))
     result = run("validate", str(short_project.storyboard_path))
-    assert result.exit_code == 1 and "music file 'assets/missing.ogg'" in result.output
+    assert result.exit_code == 2 and "music file 'assets/missing.ogg'" in result.output
 
 
 def test_missing_checkpoint_fails_before_any_work_and_downloads_nothing(short_project,

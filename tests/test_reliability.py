@@ -190,3 +190,27 @@ def test_render_to_another_folder_writes_nothing_but_cache_in_the_project(short_
     render(short_project.storyboard_path, elsewhere / "v.mp4")
     assert not (short_project.state_dir / "segments.txt").exists()
     assert sorted(p.name for p in elsewhere.iterdir()) == ["v.ass", "v.mp4", "v.srt", "v.vtt"]
+
+
+@pytest.mark.slow
+def test_renders_killed_at_random_moments_resume_to_identical_bytes():
+    bench = Path(__file__).resolve().parents[1] / "bench" / "crashtest.py"
+    result = subprocess.run([sys.executable, str(bench), "--cycles", "4", "--seed", "7"],
+                            capture_output=True, text=True, timeout=900)
+    assert "4 of 4 kill points resumed to identical bytes" in result.stdout, result.stdout
+    assert result.returncode == 0
+
+
+def test_emoji_only_narration_is_a_silent_shot_and_tags_are_honoured_not_shown(short_project):
+    text = short_project.storyboard_path.read_text(encoding="utf-8")
+    text = text.replace("narration: Hot water wakes its flavour and its colour.",
+                        'narration: "\U0001F389\U0001F389"')
+    text = text.replace("narration: Tea begins as a green leaf, picked by hand on a misty hill.",
+                        "narration: 'Tea begins as a green leaf, <break time=\"1s\"/> picked by "
+                        "hand on a misty hill.'")
+    short_project.storyboard_path.write_text(text, encoding="utf-8")
+    result = render(short_project.storyboard_path)
+    assert result.shots["cup"].frames == 48  # two silent seconds at 24 fps
+    srt = result.video.with_suffix(".srt").read_text(encoding="utf-8")
+    assert "break" not in srt and "<" not in srt
+    assert "picked by hand" in srt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -190,6 +191,15 @@ async def test_review_shows_the_subtitles_of_a_render_written_elsewhere(short_pr
         cues = text_of(app, "#text").split("subtitles:")[1]
         assert "Tea begins as a green leaf" in cues and "Hot water" not in cues
         assert status_of(app, "leaves") == "rendered"
+
+
+def test_a_render_from_before_subtitles_were_listed_finds_them_beside_its_video(tmp_path: Path):
+    from storyreel.studio.manifest import RenderManifest
+
+    video = tmp_path / "out" / "final.mp4"
+    saved = tmp_path / "last_render.json"  # as the previous version wrote it
+    saved.write_text(json.dumps({"output": str(video), "fps": 24, "shots": []}))
+    assert RenderManifest.load(saved).srt == video.with_suffix(".srt")
 
 
 async def test_a_new_take_waits_for_another_programs_edit_without_freezing(short_project):

@@ -113,7 +113,7 @@ def _stream_problem(path: Path, kind: Literal["video", "audio"]) -> str | None:
             end, frames = start, 0
             for packet in container.demux():
                 if packet.pts is not None and packet.time_base is not None:
-                    end = max(end, float((packet.pts + packet.duration) * packet.time_base))
+                    end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
                 if packet.stream.index == stream.index:
                     frames += len(packet.decode())
     except PermissionError:

@@ -64,7 +64,7 @@ def speakable(text: str) -> str:
 
 
 # An SSML-like tag: <break time="1s"/>, <emphasis level="strong">, </say-as>, ...
-TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w:.-]*)((?:\s+[^<>]*?)?)\s*/?\s*>")
+_TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w:.-]*)((?:\s+[^<>]*?)?)\s*/?\s*>")
 _ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))""")
 _TIME = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)", re.IGNORECASE)
 # Pause lengths for <break strength="..."/>; a bare <break/> is "medium", as in SSML.
@@ -95,18 +95,18 @@ def phrases(narration: str) -> list[Phrase]:
     empty when there is nothing to speak."""
     found: list[Phrase] = []
     pause, cursor, text = 0.0, 0, ""
-    for tag in TAG.finditer(narration):
+    for tag in _TAG.finditer(narration):
         text += narration[cursor:tag.start()]
         cursor = tag.end()
         if tag.group(1).lower() == "break":
-            if speakable(text):
-                found.append(Phrase(pause, speakable(text)))
+            if said := speakable(text):
+                found.append(Phrase(pause, said))
                 pause = 0.0
             pause += break_seconds(tag.group(2))
             text = ""
     text += narration[cursor:]
-    if speakable(text):
-        found.append(Phrase(pause, speakable(text)))
+    if said := speakable(text):
+        found.append(Phrase(pause, said))
     elif found and pause:
         found.append(Phrase(pause, ""))
     return found

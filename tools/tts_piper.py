@@ -26,6 +26,8 @@ from .piper_timing import map_chunks
 from .speech import Speech, VoiceNotFound, write_wav
 
 if TYPE_CHECKING:
+    import onnx
+    import onnxruntime
     from piper import PiperVoice
 
 BUNDLED_VOICE = "en_US-joe-medium"
@@ -105,11 +107,12 @@ class _SeededNoise:
     Piper calls `run` once per sentence with the phoneme ids, the scales (noise, length)
     and the speaker; those seed the noise, so a sentence sounds the same every time."""
 
-    def __init__(self, session, noise_inputs: list[str]) -> None:
+    def __init__(self, session: onnxruntime.InferenceSession, noise_inputs: list[str]) -> None:
         self.session = session
         self.noise_inputs = noise_inputs
 
-    def run(self, output_names, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+    def run(self, output_names: list[str] | None,
+            feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         key = b"".join(feed[name].tobytes() for name in ("input", "scales", "sid") if name in feed)
         seed = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
         rng = np.random.default_rng(seed)
@@ -118,12 +121,12 @@ class _SeededNoise:
         return self.session.run(output_names, {**feed, **noise})
 
 
-def _noise_as_inputs(model) -> list[str]:
+def _noise_as_inputs(model: onnx.ModelProto) -> list[str]:
     """Replace each RandomNormalLike node of an ONNX model by a 1-D float input reshaped (and
     repeated, when too short) to the node's shape; returns the new inputs' names."""
     from onnx import TensorProto, helper, numpy_helper
 
-    def constant(name: str, value: int):
+    def constant(name: str, value: int) -> onnx.NodeProto:
         return helper.make_node("Constant", [], [name],
                                 value=numpy_helper.from_array(np.array([value], dtype=np.int64)))
 

@@ -21,6 +21,7 @@ from storyreel.studio.events import JsonLines
 from storyreel.studio.progress import RichProgress
 from storyreel.studio.project import STORYBOARD
 from storyreel.tools.ffmpeg import FFmpegError
+from storyreel.tools.paths import CACHE_VARIABLE, cache_dir
 
 T = TypeVar("T")
 
@@ -61,7 +62,10 @@ def _user_errors(call: Callable[[], T]) -> T:
         if error.errno == errno.ENOSPC:
             _fail(_disk_full(error.filename))
         if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            _fail(f"permission denied writing {error.filename}; choose a folder you can write")
+            hint = "choose a folder you can write"
+            if error.filename and cache_dir() in Path(str(error.filename)).parents:
+                hint = f"set {CACHE_VARIABLE} to a folder you can write"
+            _fail(f"permission denied writing {error.filename}; {hint}")
         _fail(f"{error}")
     except KeyboardInterrupt:
         _fail("interrupted; run the same command again to resume (finished work is cached)", 130)
@@ -179,8 +183,8 @@ def validate(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)]) ->
     project = Project.for_storyboard(file)
 
     def check():
-        board, _ = load_storyboard(project.storyboard_path)
-        check_storyboard(board, project)
+        board, document = load_storyboard(project.storyboard_path)
+        check_storyboard(board, project, document)
         return board
 
     board = _user_errors(check)
@@ -227,10 +231,10 @@ def _offer_missing_checkpoints(file: Path) -> None:
     from storyreel.studio.project import Project
 
     project = Project.for_storyboard(file)
-    board, _ = load_storyboard(project.storyboard_path)
+    board, document = load_storyboard(project.storyboard_path)
     while True:
         try:
-            check_storyboard(board, project)
+            check_storyboard(board, project, document)
             return
         except CheckpointMissing as missing:
             if not _download(missing.model, f"{missing.generator} needs {missing.model}, "

@@ -97,8 +97,9 @@ class StudioScreen(Screen):
     def on_shots_table_selected(self, message: ShotsTable.Selected) -> None:
         review = self.reviews.get(message.shot_id)
         panel = self.query_one(ReviewPanel)
+        if review is None or panel.review is None or panel.review.id != review.id:
+            panel.cues, panel.keyframe, panel.takes = (), None, ()  # another shot's
         panel.review = review
-        panel.cues, panel.keyframe, panel.takes = (), None, ()
         if review:
             self.load_review(review)
 
@@ -166,7 +167,7 @@ class StudioScreen(Screen):
         """The edit waits while another program edits the storyboard: off the event loop."""
         try:
             editor_for(self.project).set_generator(shot_id, seed=seed)
-        except UserError as error:
+        except (UserError, OSError) as error:
             self.app.call_from_thread(self._take_not_set, shot_id, str(error))
         else:
             self.app.call_from_thread(self._take_set, message)

@@ -98,7 +98,7 @@ class YamlEditor(Vertical):
             self.app.call_from_thread(self._changed_on_disk)
         except StoryboardError as error:
             self.app.call_from_thread(self._invalid, error)
-        except edits.EditError as error:
+        except (edits.EditError, OSError) as error:
             self.app.call_from_thread(self._not_saved, str(error))
         else:
             self.app.call_from_thread(self._saved, text)

@@ -3,7 +3,8 @@
 Each capability is a plain function `run(inputs, output, options, progress) -> Path` with a
 pydantic options model. The same entry feeds `storyreel tool NAME`, the chat agent's tool list,
 storyboard `effects:` (for per-shot effects) and the JSON Schema, so adding a capability is one
-module (registered in `tools/capabilities/__init__.py`) plus its test.
+module (listed in `tools/capabilities/__init__.py`, which also looks capabilities up) plus
+its test.
 """
 
 from __future__ import annotations
@@ -62,43 +63,3 @@ def capability(name: str, summary: str, kind: Kind, options: type[BaseModel], *,
                                     output_suffix, extra)
         return run
     return register
-
-
-def get_capability(name: str) -> Capability:
-    from . import load_all
-
-    load_all()
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise CapabilityError(f"no tool named {name!r}; `storyreel tool list` shows them all") \
-            from None
-
-
-def all_capabilities() -> list[Capability]:
-    from . import load_all
-
-    load_all()
-    return sorted(REGISTRY.values(), key=lambda c: (c.kind, c.name))
-
-
-def run_capability(name: str, inputs: list[Path], output: Path, options: dict | None = None,
-                   progress: ProgressCallback | None = None) -> Path:
-    """Check the inputs and options, then run capability `name`; the output is written
-    atomically (a failed run leaves no file and never touches the inputs)."""
-    from storyreel.storyboards.atomic import atomic_path
-
-    entry = get_capability(name)
-    low, high = entry.inputs
-    if not low <= len(inputs) <= high:
-        wanted = str(low) if low == high else f"{low} to {high}"
-        raise CapabilityError(f"{name} takes {wanted} input file(s), got {len(inputs)}")
-    for path in inputs:
-        if not Path(path).is_file():
-            raise CapabilityError(f"{name}: input {path} not found")
-    if Path(output).resolve() in {Path(p).resolve() for p in inputs}:
-        raise CapabilityError(f"{name}: the output would overwrite its input {output}")
-    parsed = entry.options.model_validate(options or {})
-    with atomic_path(Path(output)) as tmp:
-        entry.run([Path(p) for p in inputs], tmp, parsed, progress)
-    return Path(output)

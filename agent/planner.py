@@ -36,7 +36,11 @@ Rules:
   {seconds} seconds. Chinese at about 4.5 characters per second.
 - One visual idea per shot, 1-3 sentences of narration per shot, 6-14 shots.
 - `visual` describes what is seen (subject, setting, light), not the narration.
-- `style` is one short phrase that prefixes every visual prompt (look, palette, era).
+- `style` is one short phrase that prefixes every visual prompt (look, era).
+- `look` (optional): `palette`, the colours, and `negative`, what no picture may show.
+- `cast` (optional): the recurring characters, each a short lowercase id and how they look
+  (age, clothes, features), written once. A shot lists the ids of the characters it shows
+  in its `cast`; their looks are added to its picture prompt, so leave them out of `visual`.
 - `sound` (optional) names the scene's ambient sounds, never speech or music.
 - ids are short lowercase slugs (letters, digits, hyphens), unique.
 - language is a BCP-47 tag: en, zh, de, ...
@@ -52,6 +56,18 @@ class PlannedShot(BaseModel):
                               "pebbles, distant gulls'; no speech, no music")
     camera: Camera = "auto"
     transition: Transition = "crossfade"
+    cast: list[str] = Field(default_factory=list, description="ids of the cast members seen")
+
+
+class PlannedCastMember(BaseModel):
+    id: str = Field(description="short lowercase slug, e.g. 'kaldi'")
+    description: str = Field(description="how they look, e.g. 'a young goat herder in a red "
+                             "cloak'; used word for word in every shot they are in")
+
+
+class PlannedLook(BaseModel):
+    palette: str | None = Field(None, description="the colours, e.g. 'ochre, deep green'")
+    negative: str | None = Field(None, description="what no picture may show, e.g. 'text'")
 
 
 class PlannedStoryboard(BaseModel):
@@ -61,6 +77,9 @@ class PlannedStoryboard(BaseModel):
     language: str = Field("en", description="BCP-47 language of the narration")
     aspect: Aspect = "16:9"
     style: str = Field(description="visual style prefix for every shot")
+    look: PlannedLook = Field(default_factory=PlannedLook)
+    cast: list[PlannedCastMember] = Field(default_factory=list,
+                                          description="recurring characters, if any")
     shots: list[PlannedShot]
 
 
@@ -82,18 +101,21 @@ def default_voice(language: str) -> dict:
 
 
 def to_storyboard_data(plan: PlannedStoryboard, voice: dict | None = None) -> dict:
-    """The full storyboard (public contract keys) for a plan."""
+    """The full storyboard (public contract keys) for a plan; no empty `look` or `cast`."""
+    look = {k: v for k, v in plan.look.model_dump().items() if v}
     return {
         "version": 1,
         "title": plan.title,
         "language": plan.language,
         "format": {"aspect": plan.aspect, "height": 720, "fps": 24},
         "style": plan.style,
+        **({"look": look} if look else {}),
+        **({"cast": [member.model_dump() for member in plan.cast]} if plan.cast else {}),
         "voice": voice or default_voice(plan.language),
         "music": {"source": "auto", "gain_db": -18, "duck": True},
         "subtitles": {"burn": True, "style": "karaoke",
                       "max_chars": 16 if plan.language.startswith(("zh", "ja")) else 42},
-        "shots": [{k: v for k, v in shot.model_dump().items() if v is not None}
+        "shots": [{k: v for k, v in shot.model_dump().items() if v is not None and v != []}
                   for shot in plan.shots],
     }
 

@@ -59,16 +59,24 @@ def _editor(runtime: Runtime) -> StoryboardEditor:
 
 @tool
 def show_storyboard(runtime: Runtime) -> str:
-    """Show the current storyboard: title, style, voice, music, generator, and every shot
-    with its id, narration, visual, sound, camera, transition and asset. Call this before
-    editing."""
+    """Show the current storyboard: title, style, look, cast, voice, music, generator, and
+    every shot with its id, cast, narration, visual, sound, camera, transition and asset.
+    Call this before editing."""
     board, _ = _editor(runtime).load()
     lines = [f"title: {board.title} | language: {board.language} | aspect: "
              f"{board.format.aspect} | style: {board.style} | voice: {board.voice.engine} "
              f"{board.voice.voice} rate {board.voice.rate} | music: {board.music.source} | "
              f"generator: {board.generator.name} | ambience: {board.ambience.source}"]
+    look = board.look.model_dump(exclude_defaults=True)
+    if look:
+        lines.append(f"look: {look}")
+    lines += [f"cast member {member.id}: {member.description}"
+              + (f" (reference {member.reference})" if member.reference else "")
+              for member in board.cast]
     for number, shot in enumerate(board.shots, start=1):
         extra = f" asset={shot.asset}" if shot.asset else ""
+        if shot.cast:
+            extra += f" cast={','.join(shot.cast)}"
         if shot.generator.seed is not None:
             extra += f" seed={shot.generator.seed}"
         if "name" in shot.generator.model_fields_set:
@@ -165,6 +173,61 @@ def set_style(style: str, runtime: Runtime) -> str:
     """Set the visual style phrase that prefixes every shot's visual prompt."""
     return _apply(lambda: _editor(runtime).set_top("style", style),
                   f"set the style to {style!r}")
+
+
+@tool
+def set_look(runtime: Runtime, style: str | None = None, palette: str | list[str] | None = None,
+             negative: str | None = None) -> str:
+    """Set the look every picture shares: style words that open every picture prompt
+    ('hand-painted watercolour'), the palette (colour words or a list of names or hex codes)
+    and negative (what no picture should show: 'text, watermark'). Leave out what stays;
+    an empty value removes it."""
+    fields = _given(style=style, palette=palette, negative=negative)
+    if not fields:
+        return "error: nothing to change"
+    return _apply(lambda: _editor(runtime).set_look(**fields),
+                  f"set the look's {', '.join(fields)}")
+
+
+@tool
+def add_cast_member(member_id: str, description: str, runtime: Runtime,
+                    reference: str | None = None) -> str:
+    """Add a recurring character to the cast: a short lowercase id ('kaldi') and how they
+    look ('a young Ethiopian goat herder in a red cloak'). The description is added word for
+    word to the picture prompt of every shot that lists the id (see set_shot_cast), so keep
+    looks out of the shots' visuals. reference: an image of them in the project (see
+    list_assets), for picture models that use one."""
+    return _apply(lambda: _editor(runtime).add_cast_member(member_id, description, reference),
+                  f"added {member_id} to the cast")
+
+
+@tool
+def edit_cast_member(member_id: str, runtime: Runtime, description: str | None = None,
+                     reference: str | None = None) -> str:
+    """Change how a cast member looks (description) or their reference image in the project
+    (an empty reference removes it). Every shot they are in changes with it."""
+    if description is None and reference is None:
+        return "error: nothing to change"
+    return _apply(lambda: _editor(runtime).edit_cast_member(member_id, description, reference),
+                  f"changed cast member {member_id}")
+
+
+@tool
+def remove_cast_member(member_id: str, runtime: Runtime) -> str:
+    """Remove a character from the cast, and from every shot that lists them."""
+    def run() -> str:
+        _, shots = _editor(runtime).remove_cast_member(member_id)
+        return f"removed {member_id} from the cast" + (
+            f" and from shots {', '.join(shots)}" if shots else "")
+    return _safely(run)
+
+
+@tool
+def set_shot_cast(shot_id: str, cast_ids: list[str], runtime: Runtime) -> str:
+    """Say which cast members are seen in a shot, by id (an empty list: none). Each one's
+    description goes into the shot's picture prompt."""
+    return _apply(lambda: _editor(runtime).set_shot_cast(shot_id, cast_ids),
+                  f"shot {shot_id} now shows {', '.join(cast_ids) or 'nobody from the cast'}")
 
 
 @tool
@@ -274,9 +337,10 @@ def project_status(runtime: Runtime) -> str:
 
 STUDIO_TOOLS: list[BaseTool] = [
     show_storyboard, set_narration, set_visual, set_sound, set_shot_options, add_shot,
-    remove_shot, move_shot, split_shot, merge_shots, set_style, set_voice, set_music,
-    set_ambience, set_generator, set_aspect, use_asset, list_assets, set_seed,
-    validate_storyboard, render_video, project_status]
+    remove_shot, move_shot, split_shot, merge_shots, set_style, set_look, add_cast_member,
+    edit_cast_member, remove_cast_member, set_shot_cast, set_voice, set_music, set_ambience,
+    set_generator, set_aspect, use_asset, list_assets, set_seed, validate_storyboard,
+    render_video, project_status]
 
 
 def _inside(storyboard: Path, relative: str) -> bool:

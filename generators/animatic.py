@@ -10,6 +10,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from PIL import Image
+
 from storyreel.tools.ffmpeg import run_ffmpeg
 from storyreel.tools.paths import cache_dir
 from storyreel.tools.probe import probe
@@ -17,12 +19,13 @@ from storyreel.tools.video import aac, concat_copy, playable_seconds, x264
 
 from .animatic_art import Layer, save_layers
 from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
+from .depict import depict
 
 OVERSCAN = 1.2  # the plate is this much larger than the frame, room for the camera to move
 ZOOM = 0.14  # how far push-in / pull-out travel
 # A seeded choice for camera: auto, so consecutive shots move differently.
 AUTO_CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up", "push-in")
-LAYERS_VERSION = 2  # bump when the painting changes
+LAYERS_VERSION = 3  # bump when the painting changes
 TITLE_IN = 0.35  # seconds before the title starts fading in
 TITLE_FADE = 0.6  # seconds each title fade takes
 TITLE_HOLD = 2.5  # seconds the title stays fully shown
@@ -30,6 +33,13 @@ SPLIT_MIN_FRAMES = 96  # clips at least this long render as two halves in parall
 # A keyframe every second lets later stages seek into a clip instead of decoding all of it.
 ENCODE = x264("ultrafast", 14, 24)
 SILENT = ["-an"]
+# Subject motion, as fractions of the plate: (amplitude, period in seconds).
+BOB = (0.008, 3.2)  # a standing thing breathes
+HOP = (0.01, 0.55)  # an animal or a person steps ...
+WALK = 0.05  # ... and crosses this much of the width over the shot, toward the middle
+HOVER = ((0.022, 4.4), (0.025, 8.8))  # a flying thing: up and down, side to side
+# How fast particles travel, in frame heights per second.
+PARTICLE_SPEED = {"rise": 0.04, "fall": 0.06, "rain": 1.2}
 
 
 def _still(fps: int, first: int = 0) -> str:
@@ -54,7 +64,8 @@ def zoompan(camera: str, frames: int, width: int, height: int, fps: int, first: 
     x = {"pan-left": f"(iw-iw/zoom)*(1-{ease})", "pan-right": f"(iw-iw/zoom)*{ease}"}.get(camera, cx)
     y = {"tilt-up": f"(ih-ih/zoom)*(1-{ease})", "tilt-down": f"(ih-ih/zoom)*{ease}"}.get(camera, cy)
     if camera in {"pan-left", "pan-right", "tilt-up", "tilt-down"}:
-        zoom = "1"  # the overscan itself is the travel; no zoom needed
+        # zoompan shows iw/zoom of the plate: at zoom 1 there is nothing left to travel over
+        zoom = f"{1 + ZOOM}"
     elif camera == "static":
         zoom = f"1+0.02*{p}"  # a breath of movement keeps a static shot alive
     return (f"zoompan=z='{zoom}':x='{x}':y='{y}':d=1:s={width}x{height}:fps={fps}")
@@ -70,6 +81,15 @@ class AnimaticGenerator:
 
     def check(self, model: str | None) -> None:
         """Runs anywhere: ffmpeg and Pillow are always installed."""
+
+    @staticmethod
+    def note(request: ClipRequest) -> str:
+        """Why the clip for `request` cannot show what its words ask (nothing in the
+        illustration set matches them), for the render log; "" when it can, or when the clip is
+        made from the user's image or footage."""
+        if request.image is not None or request.video is not None:
+            return ""
+        return depict(request.prompt, request.title.strip(), request.style).note
 
     def __call__(self, request: ClipRequest, output: Path,
                  progress: ProgressCallback | None = None) -> ClipOutput:
@@ -139,16 +159,16 @@ class AnimaticGenerator:
                 layers = save_layers(scratch, size, style=request.style, visual=request.prompt,
                                      title=title, seed=request.seed, overscan=OVERSCAN)
                 (scratch / "layers.json").write_text(
-                    json.dumps({n: (layer.x, layer.y) for n, layer in layers.items()}),
-                    encoding="utf-8")
+                    json.dumps([[n, layer.x, layer.y, layer.motion, layer.phase]
+                                for n, layer in layers.items()]), encoding="utf-8")
                 scratch.rename(folder)
             except OSError:
                 if not folder.is_dir():  # not a lost race: a real failure
                     raise
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
-        return {name: Layer(folder / f"{name}.png", x, y) for name, (x, y)
-                in json.loads((folder / "layers.json").read_text(encoding="utf-8")).items()}
+        return {name: Layer(folder / f"{name}.png", x, y, motion, phase) for name, x, y, motion, phase
+                in json.loads((folder / "layers.json").read_text(encoding="utf-8"))}
 
     @staticmethod
     def _encode(args: list[str], count: int, fps: int, output: Path,
@@ -197,6 +217,8 @@ class AnimaticGenerator:
                        first: int = 0) -> list[str]:
         """The layered graph for frames from `first` on (times shifted so parts join up).
 
+        Subjects are laid on the plate before the camera move, so the camera carries them
+        while they bob, walk or hover; the foreground slides over both for parallax.
         The title shows for a few seconds, then fades out, so it does not sit over the
         subtitles for the whole shot.
         """
@@ -209,21 +231,33 @@ class AnimaticGenerator:
         fg_travel = w * 0.3
         fg_x = f"-{fg_travel / 2:.1f}+{drift}*{fg_travel / 2:.1f}*({clock}/{duration:.3f}-0.5)*1.6"
         still = _still(fps)
-        land = layers["foreground"]
-        graph = [
-            f"[0:v]{still},format=yuv420p,{zoompan(camera, frames, w, h, fps, first)}[bg]",
-            f"[1:v]{still},format=yuva420p[land]",
+        plate = Image.open(layers["plate"].path).size
+        subjects = [n for n in layers if n not in ("plate", "foreground", "particles", "title")]
+        names = ["plate", *subjects, "foreground", "particles"]
+        graph = [f"[0:v]{still},format=yuv420p[p0]"]
+        for n, name in enumerate(subjects, start=1):
+            x, y = _subject_motion(layers[name], plate, clock, duration)
+            graph += [f"[{n}:v]{still},format=yuva420p[s{n}]",
+                      f"[p{n - 1}][s{n}]overlay=x='{x}':y='{y}':format=yuv420[p{n}]"]
+        land, dust = layers["foreground"], layers["particles"]
+        n = len(subjects)
+        speed = PARTICLE_SPEED[dust.motion or "rise"] * h
+        dust_y = (f"-mod({clock}*{speed:.1f},{h})" if dust.motion in ("", "rise")
+                  else f"-{h}+mod({clock}*{speed:.1f},{h})")
+        graph += [
+            f"[p{n}]{zoompan(camera, frames, w, h, fps, first)}[bg]",
+            f"[{n + 1}:v]{still},format=yuva420p[land]",
             f"[bg][land]overlay=x='{fg_x}':y={land.y}:format=yuv420[scene]",
-            f"[2:v]{still},format=yuva420p[dust]",
-            f"[scene][dust]overlay=x=0:y='-mod({clock}*{h * 0.04:.1f},{h})':format=yuv420[air]",
+            f"[{n + 2}:v]{still},format=yuva420p[dust]",
+            f"[scene][dust]overlay=x=0:y='{dust_y}':format=yuv420[air]",
         ]
-        names, picture = ["plate", "foreground", "particles"], "air"
+        picture = "air"
         fade_out = min(TITLE_IN + TITLE_FADE + TITLE_HOLD, max(0.8, duration - 0.6))
         title = layers.get("title")
         if title is not None and fade_out + TITLE_FADE > start:
             names.append("title")
             # the title's clock counts from the clip's start, so a later part fades it alike
-            graph += [f"[3:v]{_still(fps, first)},format=yuva420p,"
+            graph += [f"[{n + 3}:v]{_still(fps, first)},format=yuva420p,"
                       f"fade=t=in:st={TITLE_IN}:d={TITLE_FADE}:alpha=1,"
                       f"fade=t=out:st={fade_out:.3f}:d={TITLE_FADE}:alpha=1,"
                       "setpts=PTS-STARTPTS[title]",
@@ -235,3 +269,23 @@ class AnimaticGenerator:
         for name in names:
             args += ["-i", str(layers[name].path)]
         return [*args, "-filter_complex", ";".join(graph), "-map", "[out]"]
+
+
+def _subject_motion(layer: Layer, plate: tuple[int, int], clock: str,
+                    duration: float) -> tuple[str, str]:
+    """overlay x and y expressions that move a subject layer by its motion, in the plate."""
+    width, height = plate
+    x, y, phase = layer.x, layer.y, layer.phase
+    if layer.motion == "float":
+        (rise, rise_period), (sway, sway_period) = HOVER
+        return (f"{x}+{sway * width:.1f}*sin(2*PI*{clock}/{sway_period}+{phase * 1.7:.3f})",
+                f"{y}+{rise * height:.1f}*sin(2*PI*{clock}/{rise_period}+{phase})")
+    if layer.motion == "walk":
+        toward_middle = 1 if x + Image.open(layer.path).width / 2 < width / 2 else -1
+        hop, step = HOP
+        return (f"{x}+{toward_middle * WALK * width:.1f}*({clock}/{duration:.3f}-0.5)",
+                f"{y}-{hop * height:.1f}*abs(sin(PI*{clock}/{step}+{phase}))")
+    if layer.motion == "bob":
+        lift, period = BOB
+        return str(x), f"{y}-{lift * height:.1f}*(0.5-0.5*cos(2*PI*{clock}/{period}+{phase}))"
+    return str(x), str(y)

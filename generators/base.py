@@ -37,6 +37,12 @@ class ClipRequest:
     compile: bool = False
     generate_height: int | None = None  # diffusion: render at this height, then scale
     sound: str = ""  # what is heard, for generators that make sound
+    search: str = ""  # stock: what to search for (empty: words of the prompt)
+    provider: str | None = None  # stock: pexels or pixabay (None: whichever has a key)
+    # The shot and the project's .storyreel/ folder, for generators that remember choices
+    # per project (stock footage is never used twice in one project).
+    shot: str = ""
+    state: Path | None = None
 
     @property
     def duration(self) -> float:
@@ -55,6 +61,7 @@ class ClipOutput:
     height: int
     generator: str
     has_sound: bool = False
+    credit: str = ""  # author, page and licence of footage that is not the user's (stock)
 
 
 class GeneratorError(UserError, RuntimeError):

@@ -7,10 +7,14 @@ from collections.abc import Callable
 
 from .base import Generator, GeneratorError
 from .diffusion import checkpoint_on_disk
+from .keyframe import KeyframeGenerator
 
 _FACTORIES: dict[str, Callable[[], Generator]] = {}
 _BUILT: dict[str, Generator] = {}
 _BUILDING = threading.Lock()  # shots are made in parallel: two first uses must not build two
+# Text-to-image keyframe backends: the same rules, their own names (`keyframes.name`).
+_KEYFRAME_FACTORIES: dict[str, Callable[[], KeyframeGenerator]] = {}
+_KEYFRAMES_BUILT: dict[str, KeyframeGenerator] = {}
 
 
 def register(name: str, factory: Callable[[], Generator]) -> None:
@@ -48,12 +52,46 @@ def get_generator(name: str) -> Generator:
         return _BUILT[concrete]
 
 
+def register_keyframes(name: str, factory: Callable[[], KeyframeGenerator]) -> None:
+    """Make `factory` the keyframe backend called `name` (replacing one already built)."""
+    with _BUILDING:
+        _KEYFRAME_FACTORIES[name] = factory
+        _KEYFRAMES_BUILT.pop(name, None)
+
+
+def keyframe_names() -> list[str]:
+    return sorted(_KEYFRAME_FACTORIES)
+
+
+def get_keyframe_generator(name: str) -> KeyframeGenerator:
+    """The keyframe backend `name`, built once and reused: one model in memory for every
+    shot's still."""
+    with _BUILDING:
+        if name not in _KEYFRAME_FACTORIES:
+            raise GeneratorError(f"unknown keyframe model {name!r}; available: "
+                                 f"{', '.join(keyframe_names())}")
+        if name not in _KEYFRAMES_BUILT:
+            _KEYFRAMES_BUILT[name] = _KEYFRAME_FACTORIES[name]()
+        return _KEYFRAMES_BUILT[name]
+
+
 def auto_choice() -> tuple[str, str]:
     """(generator, why): a diffusion backend when a CUDA GPU and its checkpoint are both on
-    this machine, else the CPU animatic.
+    this machine; else stock footage when a stock key is set and its provider takes it
+    (unreachable or refused: the animatic, and `why` says so); else the CPU animatic.
 
-    Checked on every call (a few file lookups), not remembered: a checkpoint pulled while the
-    studio is open is used by the next render."""
+    Checked on every call (a few file lookups; the stock provider's answer is remembered for
+    a few minutes): a checkpoint pulled while the studio is open is used by the next render."""
+    name, why = _diffusion_choice()
+    if name != "animatic":
+        return name, why
+    from .stock import auto_stock
+
+    use_stock, reason = auto_stock()
+    return ("stock", reason) if use_stock else ("animatic", reason or why)
+
+
+def _diffusion_choice() -> tuple[str, str]:
     import importlib.util
 
     if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:
@@ -70,16 +108,32 @@ def auto_choice() -> tuple[str, str]:
                         "generator (storyreel models pull ltx-video)")
 
 
+def _stock() -> Generator:
+    from .stock import StockGenerator  # imports the HTTP client only when stock is used
+
+    return StockGenerator()
+
+
 def _register_builtin() -> None:
     from .animatic import AnimaticGenerator
     from .cogvideox import CogVideoXGenerator
+    from .flux import FluxKeyframes
     from .ltx2 import LTX2Generator
     from .ltx_video import LTXVideoGenerator
+    from .sd3 import SD3Keyframes
+    from .sd_turbo import SDTurboKeyframes
+    from .sdxl import SDXLKeyframes, SDXLTurboKeyframes
+    from .stills import StillsGenerator
     from .wan import WanGenerator
 
     register("animatic", AnimaticGenerator)
+    register("stills", StillsGenerator)
+    register("stock", _stock)
     for backend in (LTX2Generator, LTXVideoGenerator, WanGenerator, CogVideoXGenerator):
         register(backend.name, backend)
+    for keyframes in (FluxKeyframes, SDXLKeyframes, SDXLTurboKeyframes, SD3Keyframes,
+                      SDTurboKeyframes):
+        register_keyframes(keyframes.name, keyframes)
 
 
 _register_builtin()

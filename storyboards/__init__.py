@@ -4,7 +4,20 @@ from importlib.resources import files
 from pathlib import Path
 
 from .errors import Problem, StoryboardError
-from .model import GeneratorSpec, Music, Shot, Storyboard, Subtitles, Voice, json_schema
+from .model import (
+    CastMember,
+    GeneratorSpec,
+    Keyframes,
+    Look,
+    Music,
+    Shot,
+    ShotKeyframe,
+    Storyboard,
+    Subtitles,
+    Voice,
+    json_schema,
+)
+from .prompts import Prompt, compose_prompt
 from .yaml_io import (
     dump_document,
     load_storyboard,
@@ -30,7 +43,8 @@ def examples() -> list[str]:
 
 
 __all__ = [
-    "GeneratorSpec", "Music", "Problem", "Shot", "Storyboard", "StoryboardError", "Subtitles",
-    "Voice", "dump_document", "example_path", "examples", "json_schema", "load_storyboard",
+    "CastMember", "GeneratorSpec", "Keyframes", "Look", "Music", "Problem", "Prompt", "Shot",
+    "ShotKeyframe", "Storyboard", "StoryboardError", "Subtitles", "Voice", "compose_prompt",
+    "dump_document", "example_path", "examples", "json_schema", "load_storyboard",
     "new_document_text", "parse_document", "problem_at", "save_document", "validate_document",
 ]

@@ -8,6 +8,7 @@ several programs at once (the studio and a `storyreel chat` beside it) never und
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import threading
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .atomic import write_text_atomic
 from .errors import StoryboardError, UserError
@@ -122,19 +123,23 @@ class StoryboardEditor:
                 shot[key] = value
         return self._commit(doc)
 
+    def _project_file(self, relative: str) -> str:
+        """`relative` as the project-relative path of a file that exists inside the project
+        (the storyboard's folder); anything else is refused."""
+        root = self.path.resolve().parent
+        target = inside_project(root, relative)
+        if target is None:
+            raise EditError(f"{relative!r} is outside the project folder {root}; only files "
+                            "inside it can be used")
+        if not target.is_file():
+            raise EditError(f"{relative!r} does not exist in the project folder {root}")
+        return target.relative_to(root).as_posix()
+
     @_serialised
     def set_asset(self, shot_id: str, relative: str | None) -> Storyboard:
         """Use a file inside the project (the storyboard's folder) for a shot; None clears."""
-        if relative is not None:
-            root = self.path.resolve().parent
-            target = inside_project(root, relative)
-            if target is None:
-                raise EditError(f"{relative!r} is outside the project folder {root}; only files "
-                                "inside it can be used")
-            if not target.is_file():
-                raise EditError(f"{relative!r} does not exist in the project folder {root}")
-            relative = target.relative_to(root).as_posix()
-        return self.set_fields(shot_id, asset=relative)
+        return self.set_fields(shot_id, asset=None if relative is None
+                               else self._project_file(relative))
 
     @_serialised
     def set_generator(self, shot_id: str, **fields: Any) -> Storyboard:
@@ -200,7 +205,9 @@ class StoryboardEditor:
             first_narration, second_narration = _halves(narration)
         if not first_narration.strip() or not second_narration.strip():
             raise EditError(f"shot {shot_id!r} has too little narration to split")
-        second = CommentedMap((k, v) for k, v in shot.items())
+        # A deep copy: a shared mapping or list would be written as a YAML anchor and alias,
+        # and an edit of one half would change the other.
+        second = copy.deepcopy(shot)
         second["id"] = self._free_id(doc, f"{shot_id}-b")
         second["narration"] = second_narration.strip()
         shot["id"] = self._free_id(doc, f"{shot_id}-a")
@@ -222,6 +229,109 @@ class StoryboardEditor:
             shots[first]["duration"] = "auto"
         del shots[second]
         return self._commit(doc)
+
+    def _cast(self, doc: CommentedMap) -> list:
+        cast = doc.get("cast")
+        return cast if isinstance(cast, list) else []
+
+    def _member(self, doc: CommentedMap, member_id: str) -> CommentedMap:
+        for member in self._cast(doc):
+            if member.get("id") == member_id:
+                return member
+        known = ", ".join(str(m.get("id")) for m in self._cast(doc)) or "empty"
+        raise EditError(f"no cast member with id {member_id!r}; the cast is: {known}")
+
+    @_serialised
+    def add_cast_member(self, member_id: str, description: str,
+                        reference: str | None = None) -> Storyboard:
+        """Add a character to the top-level cast; `reference` is an image in the project."""
+        _, doc = self.load()
+        if any(member.get("id") == member_id for member in self._cast(doc)):
+            raise EditError(f"the cast already has {member_id!r}; edit it instead")
+        member = CommentedMap(id=member_id, description=description)
+        if reference is not None:
+            member["reference"] = self._project_file(reference)
+        if "cast" not in doc:
+            _insert_before_shots(doc, "cast", CommentedSeq())
+        doc["cast"].append(member)
+        return self._commit(doc)
+
+    @_serialised
+    def edit_cast_member(self, member_id: str, description: str | None = None,
+                         reference: str | None = None) -> Storyboard:
+        """Change a cast member's description or reference image (None: leave as it is;
+        an empty reference removes it)."""
+        _, doc = self.load()
+        member = self._member(doc, member_id)
+        if description is not None:
+            member["description"] = description
+        if reference == "":
+            member.pop("reference", None)
+        elif reference is not None:
+            member["reference"] = self._project_file(reference)
+        return self._commit(doc)
+
+    @_serialised
+    def remove_cast_member(self, member_id: str) -> tuple[Storyboard, list[str]]:
+        """Remove a character from the cast and from every shot that lists it (a shot left
+        with nobody loses its `cast` key); returns the ids of those shots."""
+        _, doc = self.load()
+        self._cast(doc).remove(self._member(doc, member_id))
+        if not doc["cast"]:
+            del doc["cast"]
+        emptied: list[str] = []
+        for shot in self._shots(doc):
+            cast = shot.get("cast")
+            if isinstance(cast, list) and member_id in cast:
+                cast.remove(member_id)
+                emptied.append(str(shot.get("id")))
+                if not cast:
+                    del shot["cast"]
+        return self._commit(doc), emptied
+
+    @_serialised
+    def set_shot_cast(self, shot_id: str, member_ids: list[str]) -> Storyboard:
+        """Say who is in a shot, by cast id; an empty list: nobody from the cast."""
+        _, doc = self.load()
+        shot = self._shots(doc)[self._index(doc, shot_id)]
+        for member_id in member_ids:
+            self._member(doc, member_id)
+        if member_ids:
+            cast = CommentedSeq(dict.fromkeys(member_ids))
+            cast.fa.set_flow_style()  # `cast: [kaldi, monk]`, as people write short lists
+            shot["cast"] = cast
+        else:
+            shot.pop("cast", None)
+        return self._commit(doc)
+
+    @_serialised
+    def set_look(self, style: str | None = None, palette: str | list[str] | None = None,
+                 negative: str | None = None) -> Storyboard:
+        """Set the look's style, palette or negative prompt (None: leave as it is; an empty
+        value removes it)."""
+        _, doc = self.load()
+        if not isinstance(doc.get("look"), dict):
+            _insert_before_shots(doc, "look", CommentedMap())
+        look = doc["look"]
+        for key, value in (("style", style), ("palette", palette), ("negative", negative)):
+            if value is None:
+                continue
+            if not value:
+                look.pop(key, None)
+            elif isinstance(value, list):
+                look[key] = CommentedSeq(value)
+                look[key].fa.set_flow_style()
+            else:
+                look[key] = value
+        if not look:
+            del doc["look"]
+        return self._commit(doc)
+
+
+def _insert_before_shots(doc: CommentedMap, key: str, value: object) -> None:
+    """Add a top-level key just above `shots`, so the long shot list stays last."""
+    keys = list(doc)
+    doc.insert(keys.index("shots") if "shots" in keys else len(keys), key, value)
 
 
 def _halves(narration: str) -> tuple[str, str]:

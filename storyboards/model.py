@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 SHOT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
@@ -149,10 +149,66 @@ class GeneratorSpec(Strict):
     reference_image: str | None = Field(
         None, description="Image in the project that shots without an asset start from, so "
         "characters and look stay alike (image-to-video backends)")
+    provider: Literal["pexels", "pixabay"] | None = Field(
+        None, description="Stock library of the stock generator (its key from PEXELS_API_KEY or "
+        "PIXABAY_API_KEY); unset: whichever has a key, Pexels first")
 
     def merged(self, shot: GeneratorSpec) -> GeneratorSpec:
         """This (project-level) spec with the fields a shot set explicitly on top."""
         return self.model_copy(update=shot.model_dump(exclude_unset=True))
+
+
+class CastMember(Strict):
+    """A character (or a recurring object) described once, so every shot shows the same one."""
+
+    id: Annotated[str, Field(pattern=SHOT_ID_PATTERN,
+                             description="Name shots use in their `cast` list: 'kaldi'")]
+    description: Annotated[str, Field(pattern=r"\S", description=(
+        "How the character looks, added word for word to the picture prompt of every shot "
+        "it is in: 'a young Ethiopian goat herder in a red cloak'"))]
+    reference: str | None = Field(
+        None, description="Image inside the project folder showing the character, for "
+        "picture models that take reference images")
+
+    @field_validator("description")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+
+class Look(Strict):
+    """The visual bible: words every picture prompt starts with, and what no picture shows."""
+
+    style: str = Field("", description="Style words that open every picture prompt: "
+                       "'hand-painted watercolour, soft morning light'. The older top-level "
+                       "`style` is added after these")
+    palette: str | list[str] | None = Field(
+        None, description="Colours, as words ('ochre and deep green') or a list of names "
+        "or hex codes (['#c0392b', 'cream'])")
+    negative: str | None = Field(None, description="What no picture should show (negative "
+                                 "prompt), added to a generator's own negative_prompt")
+
+
+KeyframeModel = Literal["flux-schnell", "sdxl", "sdxl-turbo", "sd3.5", "sd-turbo"]
+
+
+class Keyframes(Strict):
+    """The text-to-image model that makes a still (keyframe) for each shot first."""
+
+    name: KeyframeModel = Field(description="Text-to-image model family")
+    model: str | None = Field(None, description="Hub id or local folder; default: the "
+                              "family's usual checkpoint")
+    steps: Annotated[int, Field(ge=1, le=200)] | None = None
+    guidance: Annotated[float, Field(ge=0, le=30)] | None = None
+    width: Annotated[int, Field(ge=64, le=4096)] | None = Field(
+        None, description="Picture width in pixels; default: from the video format")
+    height: Annotated[int, Field(ge=64, le=4096)] | None = Field(
+        None, description="Picture height in pixels; default: from the video format")
+
+
+class ShotKeyframe(Strict):
+    seed: int | None = Field(None, description="Seed of this shot's keyframe; default: "
+                             "derived from the storyboard")
 
 
 class Shot(Strict):
@@ -177,7 +233,14 @@ class Shot(Strict):
                        "'pan left'"})] = "auto"
     transition: Transition = Field("crossfade", description="Transition into the next shot")
     asset: str | None = Field(None, description="Image or video inside the project folder")
+    search: str | None = Field(None, description="What the stock generator searches for: "
+                               "'espresso pouring slow motion'; unset: words of `visual`")
     generator: GeneratorSpec = Field(default_factory=GeneratorSpec)
+    cast: list[Annotated[str, Field(pattern=SHOT_ID_PATTERN)]] = Field(
+        default_factory=list, description="Ids of the cast members in this shot; each is "
+        "described in its picture prompt")
+    keyframe: ShotKeyframe = Field(default_factory=ShotKeyframe,
+                                   description="This shot's keyframe (see top-level keyframes)")
 
     @field_validator("camera", mode="before")
     @classmethod
@@ -208,7 +271,14 @@ class Storyboard(Strict):
     language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                           description="BCP-47 tag; drives voice, ASR and fonts")
     format: Format = Field(default_factory=Format)
-    style: str = Field("", description="Prefix for every visual prompt")
+    style: str = Field("", description="Style words for every visual prompt (older "
+                       "form of look.style; when both are set, look.style comes first)")
+    look: Look = Field(default_factory=Look, description="Style, palette and negative "
+                       "prompt shared by every picture")
+    cast: list[CastMember] = Field(default_factory=list, description="Characters described "
+                                   "once; shots name them in their `cast` list (each id once)")
+    keyframes: Keyframes | None = Field(None, description="Make a still per shot with a "
+                                        "text-to-image model first; absent: no keyframes")
     voice: Voice = Field(default_factory=Voice)
     music: Music = Field(default_factory=Music)
     ambience: Ambience = Field(default_factory=Ambience)
@@ -235,6 +305,40 @@ class Storyboard(Strict):
                 raise ValueError(f"shot id {shot.id!r} is used twice; ids must be unique")
             seen.add(shot.id)
         return shots
+
+    @field_validator("cast")
+    @classmethod
+    def _unique_cast(cls, cast: list[CastMember]) -> list[CastMember]:
+        ids = [member.id for member in cast]
+        for member_id in ids:
+            if ids.count(member_id) > 1:
+                raise ValueError(f"cast id {member_id!r} is used twice; ids must be unique")
+        return cast
+
+    @model_validator(mode="after")
+    def _known_cast(self) -> Storyboard:
+        """Every id in a shot's `cast` names a top-level cast member; each unknown one is
+        reported at its own place in the file."""
+        known = [member.id for member in self.cast]
+        listed = ", ".join(known) if known else "none yet; add a top-level `cast:` list"
+        errors = [
+            InitErrorDetails(type=PydanticCustomError(
+                "unknown_cast", "'{member}' is not in the cast (cast ids: {known})",
+                {"member": member_id, "known": listed}),
+                loc=("shots", index, "cast", position), input=member_id)
+            for index, shot in enumerate(self.shots)
+            for position, member_id in enumerate(shot.cast) if member_id not in known]
+        if errors:
+            # A ValidationError keeps each error's location, where a ValueError would
+            # place them all at the top of the file.
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    def cast_member(self, member_id: str) -> CastMember:
+        for member in self.cast:
+            if member.id == member_id:
+                return member
+        raise KeyError(member_id)
 
     @property
     def base_language(self) -> str:

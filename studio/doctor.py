@@ -86,6 +86,40 @@ def diffusion() -> str:
             f"diffusers {version}; no checkpoint here yet (storyreel models pull ltx-2)")
 
 
+def pictures() -> str:
+    """The picture sources a storyboard can use here: the animatic always; diffusion backends
+    with a CUDA GPU and their checkpoint on disk; stock libraries whose key is set and taken
+    (each provider asked once)."""
+    from storyreel.tools import stock_search
+
+    usable, missing = ["animatic"], []
+    if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:
+        missing.append("video diffusion (not installed)")
+    else:
+        import torch
+
+        from .models import model_statuses
+
+        pulled = [s.generator for s in model_statuses() if s.on_disk]
+        if not torch.cuda.is_available():
+            missing.append("video diffusion (no CUDA GPU)")
+        elif pulled:
+            usable += pulled
+        else:
+            missing.append("video diffusion (no checkpoint pulled)")
+    keys = stock_search.configured()
+    for provider, info in stock_search.PROVIDERS.items():
+        if provider not in keys:
+            missing.append(f"{provider} stock (set {info.key_variable})")
+            continue
+        try:
+            stock_search.check_access(provider)
+            usable.append(f"{provider} stock")
+        except stock_search.StockUnavailable as error:
+            missing.append(f"{provider} stock ({error})")
+    return f"usable: {', '.join(usable)}" + (f"; not here: {'; '.join(missing)}" if missing else "")
+
+
 def llm() -> str:
     """Asks the configured model for one word, so a server that is down shows here."""
     from storyreel.agent.llm import make_chat_model, model_spec
@@ -100,7 +134,7 @@ def llm() -> str:
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("system", system), ("ffmpeg", ffmpeg), ("voices", voices), ("coqui TTS", coqui),
     ("whisper", whisper), ("fonts", fonts), ("GPU", gpu), ("video diffusion", diffusion),
-    ("LLM", llm))
+    ("pictures", pictures), ("LLM", llm))
 
 
 def rows() -> list[Row]:

@@ -1,5 +1,5 @@
-"""Video checkpoints: which are on disk, and fetching one when the user asks (never during
-a render)."""
+"""Checkpoints (video backends, keyframe models and their IP-Adapters): which are on disk, and
+fetching one when the user asks (never during a render)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyreel.generators.base import GeneratorError
 from storyreel.generators.diffusion import checkpoint_on_disk
-from storyreel.generators.registry import DIFFUSION_PREFERENCE, get_generator
+from storyreel.generators.keyframe import IPAdapter
+from storyreel.generators.registry import (
+    DIFFUSION_PREFERENCE,
+    get_generator,
+    get_keyframe_generator,
+    keyframe_names,
+)
 
 
 @dataclass(frozen=True)
@@ -20,11 +27,37 @@ class ModelStatus:
 
 
 def model_statuses() -> list[ModelStatus]:
+    """Each video backend's and keyframe model's default checkpoint, then each IP-Adapter."""
     out = []
     for name in DIFFUSION_PREFERENCE:
         model = get_generator(name).default_model
         out.append(ModelStatus(name, model, checkpoint_on_disk(model)))
+    for name in keyframe_names():
+        model = get_keyframe_generator(name).default_model
+        out.append(ModelStatus(name, model, checkpoint_on_disk(model)))
+    for adapter in ip_adapters().values():
+        out.append(ModelStatus(adapter.pull, " + ".join(adapter.files()),
+                               adapter.missing() is None))
     return out
+
+
+def ip_adapters() -> dict[str, IPAdapter]:
+    """The IP-Adapters of the keyframe models, by the name `models pull` knows them by."""
+    found = (get_keyframe_generator(name).ip_adapter for name in keyframe_names())
+    return {adapter.pull: adapter for adapter in found if adapter is not None}
+
+
+def pull_repos(name: str) -> list[str]:
+    """The repositories `storyreel models pull NAME` fetches: a video backend's or keyframe
+    model's checkpoint, or an IP-Adapter with its image encoder."""
+    if name in DIFFUSION_PREFERENCE:
+        return [get_generator(name).default_model]
+    if name in keyframe_names():
+        return [get_keyframe_generator(name).default_model]
+    if name in ip_adapters():
+        return list(ip_adapters()[name].files())
+    raise GeneratorError(f"nothing to pull called {name!r}; choose one of "
+                         f"{', '.join([*DIFFUSION_PREFERENCE, *keyframe_names(), *ip_adapters()])}")
 
 
 WEIGHTS = re.compile(r"\.(safetensors|bin|pt|pth|ckpt|msgpack|h5|onnx)$")
@@ -53,12 +86,18 @@ def pipeline_files(index: dict, files: dict[str, int]) -> dict[str, int]:
 
 def download_plan(model: str) -> dict[str, int]:
     """The files `pull` would fetch for `model`, with their sizes (asks the hub; fetches
-    only model_index.json)."""
+    only model_index.json). An IP-Adapter's repository (or its image encoder's) holds much
+    more than one adapter: only the files the adapter loads."""
     from huggingface_hub import HfApi, hf_hub_download
 
-    index = json.loads(Path(hf_hub_download(model, "model_index.json")).read_text("utf-8"))
     info = HfApi().model_info(model, files_metadata=True)
-    return pipeline_files(index, {s.rfilename: s.size or 0 for s in info.siblings or []})
+    files = {s.rfilename: s.size or 0 for s in info.siblings or []}
+    wanted = {name for adapter in ip_adapters().values()
+              for name in adapter.files().get(model, [])}
+    if wanted:
+        return {path: size for path, size in files.items() if path in wanted}
+    index = json.loads(Path(hf_hub_download(model, "model_index.json")).read_text("utf-8"))
+    return pipeline_files(index, files)
 
 
 def pull(model: str, files: dict[str, int]) -> str:

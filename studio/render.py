@@ -20,16 +20,19 @@ from pathlib import Path
 
 from storyreel.generators import ClipRequest, GeneratorError, get_generator
 from storyreel.generators.registry import auto_choice
+from storyreel.generators.stock import write_credits
 from storyreel.storyboards import Shot, Storyboard, load_storyboard
 from storyreel.storyboards.atomic import atomic_path, partial_name, sweep_partials
 from storyreel.storyboards.errors import UserError
 from storyreel.storyboards.paths import inside_project
+from storyreel.storyboards.prompts import compose_prompt
 from storyreel.tools import music as music_tool
 from storyreel.tools import video
 from storyreel.tools.align import Word, align_narration
 from storyreel.tools.audio_mix import Layer, Placed, mix_programme, music_layer
 from storyreel.tools.ffmpeg import FFmpegError, stop_all
 from storyreel.tools.scripts import spoken_text
+from storyreel.tools.stock_search import configured as stock_keys
 from storyreel.tools.subtitles import (
     Cue,
     SubtitleLook,
@@ -42,6 +45,7 @@ from storyreel.tools.tts import ResolvedVoice, speak
 from .cache import Cache, Entry, content_key, file_fingerprint
 from .events import Event, EventSink, Stage, ignore
 from .interrupts import interrupts_stop
+from .keyframes import check_keyframes, shot_keyframe
 from .lock import RenderCancelled, render_lock
 from .manifest import RenderedShot, RenderManifest
 from .preflight import model_path, picture_generator, preflight, shot_footage, shot_seed
@@ -99,8 +103,9 @@ class Renderer:
 
     def __init__(self, storyboard_path: Path | str, output: Path | str | None = None,
                  events: EventSink = ignore, workers: int = 2,
-                 cancel: threading.Event | None = None):
+                 cancel: threading.Event | None = None, *, approved_only: bool = False):
         self.project = Project.for_storyboard(storyboard_path)
+        self.approved_only = approved_only  # refuse shots whose keyframe nobody approved
         self.storyboard, self.document = load_storyboard(self.project.storyboard_path)
         self.output = Path(output).resolve() if output else \
             self.project.out_dir / "final.mp4"
@@ -200,18 +205,18 @@ class Renderer:
 
     def _say_how_shots_are_made(self, board: Storyboard) -> None:
         """Once per render, not once per shot: when `auto` falls back to the animatic (with
-        the diffusion extra installed), and when a diffusion backend will run on the CPU."""
+        the diffusion extra installed or a stock key set), and when a diffusion backend will
+        run on the CPU."""
         import importlib.util
 
-        if importlib.util.find_spec("diffusers") is None:
-            return
+        diffusion = importlib.util.find_spec("diffusers") is not None
         names = {board.generator.merged(s.generator).name for s in board.shots}
-        if "auto" in names:
+        if "auto" in names and (diffusion or stock_keys()):
             name, why = auto_choice()
             if name == "animatic":
                 self._emit("warning", message=why)
-        chosen = sorted(n for n in names if n not in {"auto", "animatic"})
-        if chosen:
+        chosen = sorted(n for n in names if n not in {"auto", "animatic", "stock"})
+        if chosen and diffusion:
             import torch
 
             if not torch.cuda.is_available():
@@ -250,6 +255,7 @@ class Renderer:
 
     def _run(self) -> RenderResult:
         voice = preflight(self.storyboard, self.project, self.output, self.document)
+        check_keyframes(self.project, self.storyboard, self.approved_only)
         board = self.storyboard
         fps = board.format.fps
         width, height = board.format.size
@@ -295,6 +301,8 @@ class Renderer:
         subtitle_files = write_text_subtitles(
             [(p.start_frame / fps + LEAD_SECONDS, s.cues)
              for s, p in zip(states, placements, strict=True)], self.output, look)
+        write_credits(self.output, [(s.shot.id, s.clip.meta.get("credit", ""))
+                                    for s in states if s.clip])
         self._emit("done", "mux", message=str(self.output))
         if os.access(self.project.state_dir, os.W_OK):  # a read-only project renders with -o
             self._write_manifest(states, placements, fps, subtitle_files)
@@ -345,23 +353,29 @@ class Renderer:
             asset_id = file_fingerprint(path)
             image = None if footage else path
         spec = board.generator.merged(shot.generator)
+        keyframe = shot_keyframe(self.project, board, shot)  # None: no `keyframes:` or an asset
+        if keyframe is not None:
+            asset_id, image = file_fingerprint(keyframe), keyframe
         if image is None and footage is None and spec.reference_image:
             path = self.project.asset(spec.reference_image, shot.id)
             asset_id, image = file_fingerprint(path), path
-        prompt = shot.visual or spoken_text(shot.narration)
+        composed = compose_prompt(board, shot, shot.visual or spoken_text(shot.narration))
         generator = get_generator(picture_generator(board, shot, footage))
-        if generator.name != "animatic" and board.style:
-            prompt = f"{board.style}, {prompt}"  # the style prefixes every diffusion prompt
+        # The animatic keeps the style apart (request.style): it takes its mood from the
+        # shot's own words first.
+        prompt = composed.subject if generator.name in {"animatic", "stock"} else composed.positive
         request = ClipRequest(prompt=prompt, width=width, height=height, fps=fps,
                               num_frames=state.frames, seed=state.seed, style=board.style,
                               title=shot.title or "", camera=shot.camera, image=image,
                               video=footage, model=model_path(self.project, spec.model),
-                              negative_prompt=spec.negative_prompt or "", steps=spec.steps,
+                              negative_prompt=composed.negative, steps=spec.steps,
                               guidance=spec.guidance, dtype=spec.dtype, offload=spec.offload,
                               compile=spec.compile, generate_height=spec.height,
-                              sound=shot.sound if generator.makes_sound else "")
-        key = content_key("visual", generator.name, request.__dict__ | {"image": None,
-                                                                      "video": None}, asset_id)
+                              sound=shot.sound if generator.makes_sound else "",
+                              search=shot.search or "", provider=spec.provider, shot=shot.id,
+                              state=self.project.state_dir)
+        key = content_key("visual", generator.name, request.__dict__ | {
+            "image": None, "video": None, "state": None}, asset_id)
 
         def progress(fraction: float) -> None:
             self._emit("progress", "visual", shot=shot.id, fraction=fraction)
@@ -369,7 +383,8 @@ class Renderer:
         def make(tmp: Path) -> dict:
             out = generator(request, tmp, progress)
             video.check_frames(tmp, state.frames, f"the picture {generator.name} made")
-            return {"generator": out.generator, "frames": state.frames, "sound": out.has_sound}
+            return {"generator": out.generator, "frames": state.frames, "sound": out.has_sound,
+                    "credit": out.credit}
 
         state.clip = self._produce("visual", shot.id, key, ".mp4", make)
 
@@ -508,7 +523,10 @@ class Renderer:
 
 def render(storyboard_path: Path | str, output: Path | str | None = None,
            events: EventSink = ignore, workers: int = 2,
-           cancel: threading.Event | None = None) -> RenderResult:
+           cancel: threading.Event | None = None, *, approved_only: bool = False
+           ) -> RenderResult:
     """Render `storyboard_path` to `output` (default: PROJECT/out/final.mp4); setting
-    `cancel` stops it at the next step, leaving a project that resumes."""
-    return Renderer(storyboard_path, output, events, workers, cancel).run()
+    `cancel` stops it at the next step, leaving a project that resumes. `approved_only`
+    refuses (before any work) when a shot's keyframe is not approved."""
+    return Renderer(storyboard_path, output, events, workers, cancel,
+                    approved_only=approved_only).run()

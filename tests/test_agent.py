@@ -266,3 +266,66 @@ def test_an_empty_shot_list_is_sent_back_for_repair():
     data = plan_storyboard("a 75 second video", model)
     assert len(data["shots"]) == 10
     assert "shots" in model.seen[1][-1].content
+
+
+def test_the_agent_writes_the_cast_and_the_look_into_the_file(short_project):
+    (short_project.root / "assets" / "kaldi.png").write_bytes(b"png")
+    events = run_tools(short_project,
+                       [call("add_cast_member", member_id="kaldi",
+                             description="a young goat herder in a red cloak",
+                             reference="assets/kaldi.png")],
+                       [call("set_shot_cast", shot_id="cup", cast_ids=["kaldi"])],
+                       [call("set_look", palette=["ochre", "#c0392b"], negative="text")],
+                       [call("set_shot_cast", shot_id="calm", cast_ids=["ghost"])])
+    text = short_project.storyboard_path.read_text()
+    assert text.startswith("# A three-shot")  # the user's comment survives
+    assert "    cast: [kaldi]\n" in text and "palette: [ochre, '#c0392b']" in text
+    assert text.index("cast:") < text.index("look:") < text.index("shots:")
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.cast_member("kaldi").reference == "assets/kaldi.png"
+    assert board.shot("cup").cast == ["kaldi"] and board.look.negative == "text"
+    assert "no cast member with id 'ghost'" in events[-1] and board.shot("calm").cast == []
+    assert len(list(short_project.history_dir.iterdir())) == 3  # each edit kept the old file
+
+
+def test_removing_a_cast_member_takes_them_out_of_their_shots(short_project):
+    events = run_tools(short_project,
+                       [call("add_cast_member", member_id="monk", description="an old monk")],
+                       [call("set_shot_cast", shot_id="leaves", cast_ids=["monk"])],
+                       [call("edit_cast_member", member_id="monk",
+                             description="an old monk in a white robe")],
+                       [call("remove_cast_member", member_id="monk")])
+    assert "from shots leaves" in events[-1]
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.cast == [] and board.shot("leaves").cast == []
+    assert "cast" not in short_project.storyboard_path.read_text()
+
+
+def test_the_planner_writes_the_cast_and_sends_unknown_ids_back():
+    cast = plan(shots=10)
+    cast["cast"] = [{"id": "kaldi", "description": "a goat herder in a red cloak"}]
+    cast["look"] = {"palette": "ochre, deep green"}
+    cast["shots"][1]["cast"] = ["kaldi"]
+    wrong = {**cast, "shots": [dict(s, cast=["kaldy"]) for s in cast["shots"]]}
+    model = FakeToolCallingModel(structured=[wrong, cast])
+    board = Storyboard.model_validate(plan_storyboard("a 75 second video", model))
+    assert "'kaldy' is not in the cast" in model.seen[1][-1].content
+    assert board.cast[0].description == "a goat herder in a red cloak"
+    assert board.shots[1].cast == ["kaldi"] and board.shots[0].cast == []
+    assert board.look.palette == "ochre, deep green" and board.look.negative is None
+    assert "cast" not in plan_storyboard("a 75 second video",
+                                         FakeToolCallingModel(structured=[plan(shots=10)]))
+
+
+def test_a_split_shot_keeps_its_cast_in_both_halves_written_out(short_project):
+    run_tools(short_project,
+              [call("add_cast_member", member_id="monk", description="an old monk")],
+              [call("set_shot_cast", shot_id="leaves", cast_ids=["monk"])],
+              [call("split_shot", shot_id="leaves")],
+              [call("set_seed", shot_id="leaves-b", seed=5)])
+    text = short_project.storyboard_path.read_text()
+    assert "&" not in text and "*" not in text  # no YAML anchors: each half has its own copy
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.shot("leaves-a").cast == board.shot("leaves-b").cast == ["monk"]
+    assert (board.shot("leaves-a").generator.seed, board.shot("leaves-b").generator.seed) == (
+        None, 5)

@@ -73,6 +73,7 @@ def test_validate_names_the_storyboard_it_checked(short_project, monkeypatch):
 
 def test_doctor_rows_say_what_is_here(monkeypatch, tmp_path: Path):
     monkeypatch.delenv("STORYREEL_MODEL", raising=False)
+    monkeypatch.delenv("PEXELS_API_KEY", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     rows = {row.part: row for row in doctor.rows()}
     assert all(row.ok for row in rows.values())
@@ -85,8 +86,10 @@ def test_doctor_rows_say_what_is_here(monkeypatch, tmp_path: Path):
                                         "'storyreel[coqui]')")
     assert rows["LLM"].status == ("not configured (set STORYREEL_MODEL); rendering works "
                                   "without one")
+    assert rows["pictures"].status.startswith("usable: animatic")
+    assert "pexels stock (set PEXELS_API_KEY)" in rows["pictures"].status
     assert list(rows) == ["system", "ffmpeg", "voices", "coqui TTS", "whisper", "fonts", "GPU",
-                          "video diffusion", "LLM"]
+                          "video diffusion", "pictures", "LLM"]
 
 
 def test_doctor_prints_every_row_even_when_ffmpeg_cannot_run(monkeypatch, tmp_path: Path):

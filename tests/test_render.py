@@ -98,12 +98,18 @@ def test_interrupted_render_resumes_with_finished_shots(short_project, monkeypat
     assert resumed.redone.get("voice", 0) == 0
 
 
-def test_failed_shot_does_not_sink_the_others(short_project):
+def test_failed_shot_does_not_sink_the_others(short_project, monkeypatch):
+    from storyreel.studio import render as render_module
+    from storyreel.tools.tts import resolve_voice
+
     broken = short_project.root / "assets" / "broken.mp4"
     broken.write_bytes(b"this is not a video")
     _, doc = load_storyboard(short_project.storyboard_path)
     doc["shots"][0]["asset"] = "assets/broken.mp4"
     short_project.storyboard_path.write_text(dump_document(doc))
+    # validate and preflight refuse this file; a file that breaks after them fails its shot
+    monkeypatch.setattr(render_module, "preflight",
+                        lambda board, project, *rest: resolve_voice(board, project.root))
     with pytest.raises(RenderError) as caught:
         render(short_project.storyboard_path)
     assert list(caught.value.failures) == ["leaves"]

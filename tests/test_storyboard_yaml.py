@@ -227,3 +227,73 @@ def test_two_programs_editing_at_once_lose_nothing(short_project):
     assert board.shot("leaves").narration == "Take 14 of leaves."
     assert board.shot("calm").narration == "Take 14 of calm."
     assert len(list(short_project.history_dir.iterdir())) == 30  # every version kept
+
+
+BIBLE = """\
+cast:
+  - id: kaldi
+    description: a young goat herder in a red cloak
+    reference: assets/kaldi.png
+look: {style: watercolour, palette: [ochre, "#c0392b"], negative: text}
+keyframes: {name: sdxl-turbo, steps: 4, guidance: 0.0, width: 768, height: 432}
+shots:"""
+
+
+def test_an_unknown_cast_id_in_a_shot_is_one_located_line(tmp_path: Path):
+    path = tmp_path / "storyboard.yaml"
+    path.write_text(SHORT.replace("shots:", BIBLE, 1)
+                    .replace("    camera: pan-left", "    cast: [kaldi, kaldy]\n    camera: pan-left"))
+    with pytest.raises(StoryboardError) as caught:
+        load_storyboard(path)
+    line = SHORT.replace("shots:", BIBLE, 1).splitlines().index("    camera: pan-left") + 1
+    assert str(caught.value) == (f"{path}:{line}:19: shot 'cup' (2nd): cast.1: 'kaldy' is not "
+                                 "in the cast (cast ids: kaldi)")
+
+
+def test_a_cast_id_given_twice_is_an_error():
+    text = SHORT.replace("shots:", BIBLE, 1).replace(
+        "    reference: assets/kaldi.png\n", "    reference: assets/kaldi.png\n  - {id: kaldi, "
+        "description: x}\n", 1)
+    assert "cast id 'kaldi' is used twice" in problems(text)[0].message
+
+
+@pytest.mark.parametrize(("extra", "valid"), [
+    ("", True),
+    ("    cast: [kaldi]\n    keyframe: {seed: 3}\n", True),
+    ("    cast: [kaldi]\n    keyframe: {seed: '3'}\n", False),
+    ("    keyframe: {sed: 3}\n", False),
+    ("    cast: kaldi\n", False),
+])
+def test_schema_and_validator_agree_on_cast_look_and_keyframes(extra: str, valid: bool):
+    text = SHORT.replace("shots:", BIBLE, 1).replace("    camera: pan-left",
+                                                     extra + "    camera: pan-left")
+    assert (schema_accepts(text), validator_accepts(text)) == (valid, valid)
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("name: sdxl-turbo", "name: dall-e"),
+    ("steps: 4", "steps: 0"),
+    ("width: 768", "width: 32"),
+    ("description: a young goat herder in a red cloak", "description: '  '"),
+    ("palette: [ochre", "palette: [7"),
+    ("negative: text", "negative: [text]"),
+])
+def test_schema_and_validator_refuse_the_same_bible(old: str, new: str):
+    text = SHORT.replace("shots:", BIBLE, 1)
+    assert old in text
+    text = text.replace(old, new, 1)
+    assert (schema_accepts(text), validator_accepts(text)) == (False, False)
+
+
+def test_schema_documents_the_cast_look_and_keyframes():
+    schema = json_schema()
+    for key in ("cast", "look", "keyframes"):
+        assert schema["properties"][key]["description"]
+    defs = schema["$defs"]
+    assert {"style", "palette", "negative"} <= set(defs["Look"]["properties"])
+    assert defs["Keyframes"]["properties"]["name"]["enum"] == [
+        "flux-schnell", "sdxl", "sdxl-turbo", "sd3.5", "sd-turbo"]
+    assert {"cast", "keyframe"} <= set(defs["Shot"]["properties"])
+    assert all(field.get("description") for model in ("CastMember", "Look", "Keyframes")
+               for name, field in defs[model]["properties"].items() if name not in ("steps",
+                                                                                    "guidance"))

@@ -188,3 +188,170 @@ def save_tiny_ltx2(folder: Path) -> Path:
                         transformer=transformer, vocoder=vocoder)
     pipe.save_pretrained(folder)
     return folder
+
+
+# Text-to-image keyframe pipelines and their IP-Adapters -----------------------------------
+
+def tiny_clip_text(projection: bool = False):
+    """A five-layer CLIP text encoder (32 wide), the one diffusers' own image tests use."""
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    torch.manual_seed(0)
+    config = CLIPTextConfig(bos_token_id=0, eos_token_id=2, hidden_size=32, intermediate_size=37,
+                            layer_norm_eps=1e-05, num_attention_heads=4, num_hidden_layers=5,
+                            pad_token_id=1, vocab_size=64, hidden_act="gelu", projection_dim=32)
+    return (CLIPTextModelWithProjection if projection else CLIPTextModel)(config).eval()
+
+
+def tiny_image_encoder(projection_dim: int):
+    """A one-layer CLIP vision tower: what an IP-Adapter reads its reference pictures with."""
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    config = CLIPVisionConfig(hidden_size=32, intermediate_size=37, num_hidden_layers=1,
+                              num_attention_heads=4, image_size=32, patch_size=16,
+                              projection_dim=projection_dim)
+    return CLIPVisionModelWithProjection(config).eval()
+
+
+def tiny_image_vae(flow: bool = False):
+    """A two-block image VAE (2x down); `flow`: with the latent shift FLUX and SD3 use."""
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(0)
+    scaling = {"shift_factor": 0.0609, "scaling_factor": 1.5035} if flow else {}
+    return AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(8, 8),
+                         down_block_types=("DownEncoderBlock2D",) * 2,
+                         up_block_types=("UpDecoderBlock2D",) * 2, layers_per_block=1,
+                         latent_channels=4, norm_num_groups=2, sample_size=32, **scaling)
+
+
+def save_tiny_flux(folder: Path) -> Path:
+    from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
+
+    torch.manual_seed(0)
+    transformer = FluxTransformer2DModel(
+        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=32, pooled_projection_dim=32,
+        axes_dims_rope=[4, 4, 8])
+    pipe = FluxPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=tiny_image_vae(True),
+                        text_encoder=tiny_clip_text(), tokenizer=tiny_tokenizer(),
+                        text_encoder_2=tiny_t5(), tokenizer_2=tiny_tokenizer(),
+                        transformer=transformer)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def _tiny_sdxl_unet():
+    from diffusers import UNet2DConditionModel
+
+    torch.manual_seed(0)
+    return UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=4,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=(2, 4),
+        use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
+        transformer_layers_per_block=(1, 1), projection_class_embeddings_input_dim=80,
+        cross_attention_dim=64, norm_num_groups=2)
+
+
+def save_tiny_sdxl(folder: Path) -> Path:
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
+
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, steps_offset=1,
+                                       beta_schedule="scaled_linear", timestep_spacing="leading")
+    pipe = StableDiffusionXLPipeline(
+        vae=tiny_image_vae(), text_encoder=tiny_clip_text(), tokenizer=tiny_tokenizer(),
+        text_encoder_2=tiny_clip_text(projection=True), tokenizer_2=tiny_tokenizer(),
+        unet=_tiny_sdxl_unet(), scheduler=scheduler)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_sd3(folder: Path) -> Path:
+    from diffusers import (
+        FlowMatchEulerDiscreteScheduler,
+        SD3Transformer2DModel,
+        StableDiffusion3Pipeline,
+    )
+
+    torch.manual_seed(0)
+    transformer = SD3Transformer2DModel(
+        sample_size=32, patch_size=1, in_channels=4, num_layers=1, attention_head_dim=8,
+        num_attention_heads=4, caption_projection_dim=32, joint_attention_dim=32,
+        pooled_projection_dim=64, out_channels=4)
+    pipe = StableDiffusion3Pipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(), vae=tiny_image_vae(True),
+        text_encoder=tiny_clip_text(projection=True), tokenizer=tiny_tokenizer(),
+        text_encoder_2=tiny_clip_text(projection=True), tokenizer_2=tiny_tokenizer(),
+        text_encoder_3=tiny_t5(), tokenizer_3=tiny_tokenizer(), transformer=transformer)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_sd_turbo(folder: Path) -> Path:
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=4,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
+        norm_num_groups=2)
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, steps_offset=1,
+                                       beta_schedule="scaled_linear", timestep_spacing="trailing")
+    pipe = StableDiffusionPipeline(vae=tiny_image_vae(), text_encoder=tiny_clip_text(),
+                                   tokenizer=tiny_tokenizer(), unet=unet, scheduler=scheduler,
+                                   safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def _image_projection(image_embed_dim: int, cross_attention_dim: int) -> dict[str, torch.Tensor]:
+    """An IP-Adapter's projection of the image embedding into four text-like tokens."""
+    tokens = 4
+    return {"image_proj.proj.weight": torch.randn(tokens * cross_attention_dim, image_embed_dim),
+            "image_proj.proj.bias": torch.zeros(tokens * cross_attention_dim),
+            "image_proj.norm.weight": torch.ones(cross_attention_dim),
+            "image_proj.norm.bias": torch.zeros(cross_attention_dim)}
+
+
+def save_tiny_sdxl_ip_adapter(folder: Path) -> Path:
+    """A random IP-Adapter for the tiny SDXL, in h94's layout: ip-adapter.safetensors with the
+    image encoder beside it. Keys follow diffusers' loader: one pair per cross-attention,
+    numbered 1, 3, 5, ..."""
+    from safetensors.torch import save_file
+
+    unet = _tiny_sdxl_unet()
+    channels, cross = unet.config.block_out_channels, unet.config.cross_attention_dim
+    torch.manual_seed(0)
+    weights = _image_projection(cross, cross)
+    crossing = [name for name in unet.attn_processors if not name.endswith("attn1.processor")]
+    for index, name in enumerate(crossing):
+        block = name.split(".")[0]
+        hidden = channels[-1] if block == "mid_block" else (
+            list(reversed(channels)) if block == "up_blocks" else channels)[int(name.split(".")[1])]
+        for kind in ("to_k_ip", "to_v_ip"):
+            weights[f"ip_adapter.{1 + 2 * index}.{kind}.weight"] = torch.randn(hidden, cross) * 0.1
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(weights, str(folder / "ip-adapter.safetensors"))
+    tiny_image_encoder(cross).save_pretrained(folder / "image_encoder")
+    return folder
+
+
+def save_tiny_flux_ip_adapter(folder: Path) -> Path:
+    """A random IP-Adapter for the tiny FLUX (XLabs' layout: one pair of projections per
+    double-stream block), with its own image encoder folder."""
+    from safetensors.torch import save_file
+
+    hidden, joint, pooled = 32, 32, 32  # the tiny FLUX's inner width and text widths
+    torch.manual_seed(0)
+    weights = _image_projection(pooled, joint)
+    for kind in ("to_k_ip", "to_v_ip"):
+        weights[f"ip_adapter.0.{kind}.weight"] = torch.randn(hidden, joint) * 0.1
+        weights[f"ip_adapter.0.{kind}.bias"] = torch.zeros(hidden)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(weights, str(folder / "ip_adapter.safetensors"))
+    tiny_image_encoder(pooled).save_pretrained(folder / "image_encoder")
+    return folder

@@ -107,23 +107,25 @@ def layer_track(layer: Layer, total: float) -> np.ndarray:
 
 
 def duck_gain(narration: np.ndarray, threshold: float = 0.02, ratio: float = 8.0,
-              attack: float = 0.03, release: float = 0.6) -> np.ndarray:
+              attack: float = 0.0075, release: float = 0.15) -> np.ndarray:
     """Per-sample gain for what ducks under the voice: a compressor keyed by the narration's
-    level (RMS over 10 ms blocks, followed with `attack` and `release` seconds; above
-    `threshold` the level is reduced by `ratio`)."""
+    power (mean square over 10 ms blocks, followed with time constants `attack` and `release`
+    seconds); above `threshold` (RMS) the level is reduced by `ratio`. The defaults match
+    ffmpeg's sidechaincompress at attack=30:release=600, whose time constants are a quarter
+    of the values it is given."""
     block = RATE // 100
     count = -(-len(narration) // block)
     padded = np.zeros(count * block, dtype=np.float32)
     padded[:len(narration)] = narration
-    levels = np.sqrt(np.mean(padded.reshape(count, block).astype(np.float64) ** 2, axis=1))
+    power = np.mean(padded.reshape(count, block).astype(np.float64) ** 2, axis=1)
     rise, fall = np.exp(-0.01 / attack), np.exp(-0.01 / release)
     envelope = np.empty(count)
     level = 0.0
-    for index, value in enumerate(levels):
+    for index, value in enumerate(power):
         coefficient = rise if value > level else fall
         level = coefficient * level + (1 - coefficient) * value
         envelope[index] = level
-    loud = np.maximum(envelope, threshold)
+    loud = np.maximum(np.sqrt(envelope), threshold)
     gains = threshold * (loud / threshold) ** (1 / ratio) / loud
     centres = (np.arange(count) + 0.5) * block
     return np.interp(np.arange(len(narration)), centres, gains).astype(np.float32)
@@ -149,17 +151,22 @@ def _fades(length: int, span: int, fade_in: float, fade_out: float) -> np.ndarra
 
 
 def _decode(path: Path, layout: str) -> np.ndarray:
-    """A file's sound as 48 kHz float32 samples, (samples, channels)."""
+    """A file's sound as 48 kHz float32 samples, (samples, channels). A mono source becomes
+    stereo by copying it to both sides (at full level, as ffmpeg does, not panned -3 dB)."""
     channels = 1 if layout == "mono" else 2
-    resampler = av.AudioResampler(format="flt", layout=layout, rate=RATE)
-    chunks = []
     with av.open(str(path)) as container:
         if not container.streams.audio:
             return np.zeros((0, channels), dtype=np.float32)
+        mono_source = container.streams.audio[0].channels == 1
+        read = "mono" if mono_source else layout
+        width = 1 if read == "mono" else 2
+        resampler = av.AudioResampler(format="flt", layout=read, rate=RATE)
+        chunks = []
         for frame in container.decode(audio=0):
-            chunks += [f.to_ndarray().reshape(-1, channels) for f in resampler.resample(frame)]
-    chunks += [f.to_ndarray().reshape(-1, channels) for f in resampler.resample(None)]
-    return np.concatenate(chunks) if chunks else np.zeros((0, channels), dtype=np.float32)
+            chunks += [f.to_ndarray().reshape(-1, width) for f in resampler.resample(frame)]
+        chunks += [f.to_ndarray().reshape(-1, width) for f in resampler.resample(None)]
+    sound = np.concatenate(chunks) if chunks else np.zeros((0, width), dtype=np.float32)
+    return np.repeat(sound, channels, axis=1) if width < channels else sound
 
 
 def _span(clip: Placed, total: float) -> float:

@@ -157,6 +157,9 @@ def _noise_as_inputs(model: onnx.ModelProto) -> list[str]:
     return names
 
 
+ONNX_THREADS = 2
+
+
 @cache
 def _load(model: Path) -> PiperVoice:
     """The voice, with reproducible noise and, where the model allows, phoneme alignments."""
@@ -171,7 +174,12 @@ def _load(model: Path) -> PiperVoice:
     with contextlib.suppress(ValueError):
         add_alignment_output(graph)
     noise_inputs = _noise_as_inputs(graph)
-    session = onnxruntime.InferenceSession(graph.SerializeToString(),
+    options = onnxruntime.SessionOptions()
+    # Float sums split across threads round differently: a fixed count gives the same samples
+    # on every machine (a render farm's voices equal a local render's).
+    options.intra_op_num_threads = ONNX_THREADS
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(graph.SerializeToString(), options,
                                            providers=["CPUExecutionProvider"])
     config = PiperConfig.from_dict(json.loads(Path(f"{model}.json").read_text(encoding="utf-8")))
     return PiperVoice(session=_SeededNoise(session, noise_inputs), config=config)

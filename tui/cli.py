@@ -23,6 +23,9 @@ from storyreel.studio.project import STORYBOARD
 from storyreel.tools.ffmpeg import FFmpegError
 from storyreel.tools.paths import CACHE_VARIABLE, cache_dir
 
+from .keyframes_cli import keyframes, plan_cost
+from .tool_cli import TOOL_SETTINGS, tool
+
 T = TypeVar("T")
 
 app = typer.Typer(help="storyreel: storyboard YAML to a narrated, subtitled video, offline. "
@@ -201,7 +204,10 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
            = None,
            json_events: Annotated[bool, typer.Option("--json", help="Print progress events as "
                                                      "JSON lines instead of progress bars")] = False,
-           workers: Annotated[int, typer.Option(help="Shots rendered at once")] = 2) -> None:
+           workers: Annotated[int, typer.Option(help="Shots rendered at once")] = 2,
+           approved_only: Annotated[bool, typer.Option(
+               "--approved-only", help="Refuse to start unless every shot's keyframe is "
+               "approved (storyreel keyframes)")] = False) -> None:
     """Render a storyboard into an MP4 with SRT, WebVTT and ASS subtitles beside it.
 
     Finished work is cached in .storyreel/: after an edit only what changed is redone,
@@ -213,10 +219,12 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
     if not json_events and sys.stdin.isatty():
         _user_errors(lambda: _offer_missing_checkpoints(file))
     if json_events:
-        result = _user_errors(lambda: run_render(file, output, JsonLines(sys.stdout), workers))
+        result = _user_errors(lambda: run_render(file, output, JsonLines(sys.stdout), workers,
+                                                 approved_only=approved_only))
     else:
         with RichProgress(err) as progress:
-            result = _user_errors(lambda: run_render(file, output, progress.handle, workers))
+            result = _user_errors(lambda: run_render(file, output, progress.handle, workers,
+                                                     approved_only=approved_only))
     if json_events:
         return
     redone = ", ".join(f"{stage} {count}" for stage, count in result.redone.items()) or "nothing"
@@ -227,6 +235,7 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
 def _offer_missing_checkpoints(file: Path) -> None:
     """Ask, for each checkpoint the storyboard needs that is not here, whether to get it."""
     from storyreel.generators.base import CheckpointMissing
+    from storyreel.studio.keyframes import check_keyframes
     from storyreel.studio.preflight import check_storyboard
     from storyreel.studio.project import Project
 
@@ -235,6 +244,7 @@ def _offer_missing_checkpoints(file: Path) -> None:
     while True:
         try:
             check_storyboard(board, project, document)
+            check_keyframes(project, board)
             return
         except CheckpointMissing as missing:
             if not _download(missing.model, f"{missing.generator} needs {missing.model}, "
@@ -260,8 +270,12 @@ def _download(repo: str, question: str, ask: bool = True) -> bool:
     return False
 
 
-models_app = typer.Typer(help="Video diffusion checkpoints: list, pull.", no_args_is_help=True)
+models_app = typer.Typer(help="Diffusion checkpoints (video, keyframes, IP-Adapters): list, "
+                         "pull.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.command("tool", context_settings=TOOL_SETTINGS, add_help_option=False)(tool)
+app.command("keyframes")(keyframes)
+app.command("plan-cost")(plan_cost)
 
 
 @models_app.command("list")
@@ -269,7 +283,7 @@ def models_list() -> None:
     """Show each diffusion backend's default checkpoint and whether it is on disk."""
     from storyreel.studio.models import model_statuses
 
-    table = Table(title="video checkpoints")
+    table = Table(title="checkpoints")
     for column in ("generator", "checkpoint", "on disk"):
         table.add_column(column)
     for status in model_statuses():
@@ -278,15 +292,19 @@ def models_list() -> None:
 
 
 @models_app.command("pull")
-def models_pull(name: Annotated[str, typer.Argument(help="ltx-2, ltx-video, wan or cogvideox")],
+def models_pull(name: Annotated[str, typer.Argument(help="A video backend (ltx-2, ltx-video, "
+                                                     "wan, cogvideox), a keyframe model "
+                                                     "(flux-schnell, sdxl, sdxl-turbo, sd3.5, "
+                                                     "sd-turbo) or an IP-Adapter "
+                                                     "(ip-adapter-sdxl, ip-adapter-flux)")],
                 model: Annotated[str | None, typer.Option(help="Another hub id")] = None,
                 yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False) -> None:
     """Download a backend's checkpoint (shows its size and asks first)."""
-    from storyreel.generators import get_generator
+    from storyreel.studio.models import pull_repos
 
-    repo = model or _user_errors(lambda: get_generator(name).default_model)
-    if not _download(repo, f"Download {repo}", ask=not yes):
-        raise typer.Exit(1)
+    for repo in [model] if model else _user_errors(lambda: pull_repos(name)):
+        if not _download(repo, f"Download {repo}", ask=not yes):
+            raise typer.Exit(1)
 
 
 @app.command()

@@ -15,13 +15,22 @@ MODULES: tuple[str, ...] = (
     "reframe", "blur_fill", "scenes", "stabilize", "slowmo", "speed", "reverse", "freeze", "crop",
     "grade", "match_color", "denoise", "sharpen", "upscale", "chroma_key", "pip", "watermark",
     "thumbnail", "gif",
+    # sound
+    "speech_cuts", "voice", "loudness", "beats", "mixing", "tracks",
+    # words
+    "transcribe",
 )
+# Capabilities that need the configured LLM live in the agent layer, which tools/ does not
+# import; loaded by full name, they register into the same registry.
+AGENT_MODULES: tuple[str, ...] = ("storyreel.agent.capabilities",)
 
 
 @cache
 def load_all() -> None:
     for module in MODULES:
         importlib.import_module(f"{__name__}.{module}")
+    for module in AGENT_MODULES:
+        importlib.import_module(module)
 
 
 def get_capability(name: str) -> Capability:

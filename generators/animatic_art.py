@@ -577,11 +577,16 @@ def paint_particles(size: tuple[int, int], palette: Palette, kind: str, seed: in
     return layer.filter(ImageFilter.GaussianBlur(0.8))
 
 
+def subject_padding(picture: Picture, height: int) -> int:
+    """The transparent margin around a painted subject: room for its shadow, or its glow."""
+    return round(height * (0.45 if picture.name in _GLOWING else 0.12))
+
+
 def paint_subject(picture: Picture, height: int, palette: Palette, mood: str, *, grounded: bool,
                   mirror: bool = False, haze: float = 0.0) -> Image.Image:
     """One picture of the set, `height` pixels tall, lit like the scene (dimmer at night,
     warmer at dawn), faded toward the horizon by `haze`, with a soft shadow: on the ground
-    under it when it stands, below it when it hovers."""
+    under it when it stands, below it when it hovers. A lamp, a candle or a fire glows."""
     art = Image.open(picture.path).convert("RGBA")
     art = art.crop(art.getbbox() or (0, 0, art.width, art.height))
     width = max(1, round(art.width * height / art.height))
@@ -599,8 +604,12 @@ def paint_subject(picture: Picture, height: int, palette: Palette, mood: str, *,
         fade = np.clip((1 - np.linspace(0.0, 1.0, height)) / 0.25, 0, 1) ** 0.7
         alpha = np.asarray(art.getchannel("A")).astype(np.float32) * fade[:, None]
         art.putalpha(Image.fromarray(alpha.astype(np.uint8), "L"))
-    pad = round(height * 0.12)
+    pad = subject_padding(picture, height)
     canvas = Image.new("RGBA", (width + 2 * pad, height + 2 * pad), (0, 0, 0, 0))
+    if picture.name in _GLOWING:
+        centre = (pad + width / 2, pad + height * 0.3)
+        canvas = _glow(canvas, centre, height * 0.55, palette.light, 120 if mood == "night" else 70,
+                       height * 0.2)
     shadow = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(shadow)
     if grounded and not bust:  # a half figure has no feet to cast a shadow
@@ -633,12 +642,14 @@ class _Placed:
     picture: Picture
     cx: float  # centre, fraction of the plate's width
     base: float  # bottom when it stands, centre when it hovers: fraction of the plate's height
-    height: float  # fraction of the plate's shorter side
+    height: float  # fraction of the plate's shorter side (a little more in a tall frame)
     grounded: bool
     mirror: bool
     haze: float
 
 
+_GLOWING = {"candle", "red paper lantern", "diya lamp", "light bulb", "fire", "glowing star",
+            "jack-o-lantern", "sparkler", "fireworks", "sun", "full moon", "crescent moon"}
 _BUSTS = {"person", "person-role", "person-fantasy"}  # the set draws these as half figures
 _SKY_BODIES = {"sun", "full moon", "crescent moon", "sun behind cloud", "ringed planet"}
 _STILL_GROUPS = {"place-building", "place-religious", "place-other", "place-geographic", "hotel"}
@@ -760,11 +771,12 @@ def save_layers(directory: Path, size: tuple[int, int], *, style: str, visual: s
         "plate": lambda: paint_plate(big, palette, depiction.setting, depiction.mood, seed, side, disc)}
     placed = arrange(depiction, big, seed)
     spots: dict[str, tuple[int, int, str, float]] = {}
+    reach = min(big) * (1.35 if big[1] > big[0] else 1.0)  # a tall frame has room for more
     for item in placed:
-        tall = round(min(big) * item.height)
+        tall = round(reach * item.height)
         image = paint_subject(item.picture, tall, palette, depiction.mood, grounded=item.grounded,
                               mirror=item.mirror, haze=item.haze)
-        pad = round(tall * 0.12)
+        pad = subject_padding(item.picture, tall)
         x = round(item.cx * big[0] - image.width / 2)
         y = round(item.base * big[1] - (tall + pad if item.grounded else image.height / 2))
         spots[item.name] = (x, y, _motion(item), round(rng.uniform(0, 6.28), 3))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from storyreel.storyboards.errors import UserError
-from storyreel.storyboards.model import Camera
+from storyreel.storyboards.model import Attention, Camera, Preset, StepCache
 
 ProgressCallback = Callable[[float], None]
 
@@ -36,6 +36,11 @@ class ClipRequest:
     offload: bool = False
     compile: bool = False
     generate_height: int | None = None  # diffusion: render at this height, then scale
+    # Diffusion speed: which weights and schedule, and diffusers' switches (GeneratorSpec).
+    preset: Preset = "final"
+    cache: StepCache = "none"
+    attention: Attention = "sdpa"
+    fast_decode: bool = False
     sound: str = ""  # what is heard, for generators that make sound
     search: str = ""  # stock: what to search for (empty: words of the prompt)
     provider: str | None = None  # stock: pexels or pixabay (None: whichever has a key)
@@ -62,6 +67,16 @@ class ClipOutput:
     generator: str
     has_sound: bool = False
     credit: str = ""  # author, page and licence of footage that is not the user's (stock)
+    # Where the time went (diffusion backends; 0 elsewhere): loading the pipeline (0 when it
+    # was already loaded), denoising (text encoding included), VAE decoding, and fitting and
+    # encoding the clip (CPU or NVENC, outside the GPU lock).
+    load_seconds: float = 0.0
+    denoise_seconds: float = 0.0
+    decode_seconds: float = 0.0
+    encode_seconds: float = 0.0
+    # One-line remarks for the user, each said once per process: the load time, the compile
+    # time, a speed switch that could not be applied and what is used instead.
+    notes: tuple[str, ...] = ()
 
 
 class GeneratorError(UserError, RuntimeError):

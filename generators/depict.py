@@ -74,7 +74,7 @@ cap robe cloak staff scarf shawl turban beard hair eye eyes skin
 _ARTICLES = set("a an the this that these those its his her their our my your".split())
 # "a school of fish" is fish: these words say how many, when "of" follows them
 _COLLECTIVE = set("""herd flock school swarm pack group crowd pair couple bunch slice piece pile colony
-troop pod shoal handful row line set lot kind sort range cluster field sea army fleet""".split())
+troop pod shoal handful row line set lot kind sort range cluster army fleet""".split())
 
 # Hand-written knowledge: a word (or phrase) of a shot -> the name of a picture in the set.
 _SYNONYMS = {
@@ -382,6 +382,7 @@ class _Hit:
     last: _Token
     words: str  # as written
     names: bool  # the words name the picture (not just a keyword or a part of its name)
+    plural: bool  # more than one: a plural, or after "a herd of"
 
 
 class _Index:
@@ -559,7 +560,7 @@ def _hits(tokens: list[_Token], scenery: set[int]) -> list[_Hit]:
     """Each token's best picture, phrases ("hot beverage", "clay pot") first."""
     index = _index()
     hits: list[_Hit] = []
-    i = 0
+    i, many = 0, False
     while i < len(tokens):
         token, size, hit = tokens[i], 1, None
         for size in (3, 2):
@@ -568,19 +569,21 @@ def _hits(tokens: list[_Token], scenery: set[int]) -> list[_Hit]:
                 picture = index.phrases.get(tuple(t.noun for t in group))
                 if picture:
                     words = " ".join(t.text for t in group)
-                    hit = _Hit(picture, NAMES, token.index, group[-1], words, True)
+                    hit = _Hit(picture, NAMES, token.index, group[-1], words, True,
+                               many or group[-1].plural)
                     break
         else:
             size = 1
             if token.text in _COLLECTIVE and i + 1 < len(tokens) and tokens[i + 1].text == "of":
-                i += 1
+                i, many = i + 2, True
                 continue
             after_article = i > 0 and tokens[i - 1].text in _ARTICLES
             best = index.best(token, token.index in scenery, after_article)
             if best:
-                hit = _Hit(best[0], best[1], token.index, token, token.text, best[2])
+                hit = _Hit(best[0], best[1], token.index, token, token.text, best[2], many or token.plural)
         if hit is not None:
             hits.append(hit)
+            many = False
         i += size
     return hits
 
@@ -597,7 +600,7 @@ def _subjects(hits: list[_Hit]) -> list[Subject]:
             score *= 0.5
         entry = scored.setdefault(hit.picture.stem, [hit.picture, 0.0, hit.first, hit.words, False])
         entry[1] += score * hit.last.weight
-        entry[4] = entry[4] or hit.last.plural
+        entry[4] = entry[4] or hit.plural
     ranked = sorted(scored.values(), key=lambda e: (-e[1], e[2]))
     chosen = [Subject(picture, words, plural, round(score, 3))
               for picture, score, _, words, plural in ranked if score >= MIN_SCORE]

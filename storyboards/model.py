@@ -30,6 +30,11 @@ Transition = Literal[
     "cut", "crossfade", "fade-black", "slide-left", "slide-right", "slide-up", "slide-down"
 ]
 Aspect = Literal["16:9", "9:16", "1:1", "4:5"]
+# Diffusion speed settings (GeneratorSpec): a backend's weights and schedule, diffusers' step
+# caches, and attention kernels.
+Preset = Literal["final", "draft"]
+StepCache = Literal["none", "first-block", "taylorseer"]
+Attention = Literal["sdpa", "flash", "flash3", "sage", "xformers", "cudnn"]
 
 ASPECT_RATIOS: dict[str, tuple[int, int]] = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1),
                                              "4:5": (4, 5)}
@@ -143,7 +148,23 @@ class GeneratorSpec(Strict):
     negative_prompt: str | None = None
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
     offload: bool = Field(False, description="CPU offload: slower, for small GPUs")
-    compile: bool = Field(False, description="torch.compile the denoiser")
+    compile: bool = Field(False, description=(
+        "torch.compile the denoiser's repeated blocks (diffusers' regional compile, default "
+        "mode): the first shot of each size pays the compile time, later steps run faster"))
+    preset: Preset = Field("final", description=(
+        "Diffusion speed and quality: 'final' is the backend's full model and steps; 'draft' "
+        "a few-step distilled checkpoint or LoRA where the backend has one, several times "
+        "faster, for previews. `model`, `steps` and `guidance` still override it"))
+    cache: StepCache = Field("none", description=(
+        "Reuse the denoiser's work between steps (diffusers' First-Block Cache or "
+        "TaylorSeer): faster, slightly different pictures"))
+    attention: Attention = Field("sdpa", description=(
+        "Attention kernels on a CUDA GPU: PyTorch's own (sdpa), or flash, flash3, sage, "
+        "xformers when installed, cudnn; one that cannot be used falls back to sdpa with a "
+        "note"))
+    fast_decode: bool = Field(False, description=(
+        "Decode with the VAE in bf16 on a CUDA GPU (Wan otherwise keeps its VAE in float32, "
+        "as its model card advises)"))
     height: Annotated[int, Field(ge=16, le=2160)] | None = Field(
         None, description="Generation height (diffusion); the clip is scaled to the video size")
     reference_image: str | None = Field(

@@ -115,6 +115,11 @@ def check_storyboard(storyboard: Storyboard, project: Project,
         if wrong:
             problems.append(problem_at(document, ("shots", index, "asset"),
                                        f"{label}: asset {wrong}"))
+    for index, member in enumerate(storyboard.cast):
+        wrong = member.reference and _file_problem(project, member.reference, "image", verdicts)
+        if wrong:
+            problems.append(problem_at(document, ("cast", index, "reference"),
+                                       f"cast member {member.id!r}: reference {wrong}"))
     source = storyboard.music.source
     wrong = source not in {"auto", "none"} and _file_problem(project, source, "sound", verdicts)
     if wrong:

@@ -210,28 +210,30 @@ def test_the_approved_keyframe_is_the_first_frame_of_image_to_video(short_projec
     assert images[0].tobytes() == _load_image(chosen.path, width, height).tobytes()
 
 
-def test_stills_move_the_keyframe(short_project, checkpoints):
+def test_stills_start_from_the_approved_keyframe(short_project, checkpoints):
     import av
 
     project = _keyframe_project(short_project, checkpoints, {"name": "stills"})
     _, doc = load_storyboard(project.storyboard_path)
     doc["shots"][0]["camera"] = "static"
     project.storyboard_path.write_text(dump_document(doc))
-    made = keyframes.make_keyframe(project, "leaves")
+    approved = keyframes.make_keyframe(project, "leaves")
     other = keyframes.new_take(project, "leaves")
-    keyframes.approve(project, "leaves", made.take)
+    keyframes.approve(project, "leaves", approved.take)
     render(project.storyboard_path)
     clip = RenderManifest.load(project.last_render_path).shots[0].clip
     with av.open(str(clip)) as container:
-        first = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(float)
-    height, width = first.shape[:2]
+        first = next(container.decode(video=0)).to_image()
+    # The tiny model paints fine noise: matched pixel for pixel (luminance correlation), the
+    # approved still shows through the encode and vignette, another take does not.
+    assert _correlation(first, approved.path) > 0.5 > 0.1 > abs(_correlation(first, other.path))
 
-    def difference(still: Path) -> float:
-        expected = np.asarray(Image.open(still).convert("RGB").resize((width, height)), float)
-        middle = (slice(height // 4, -height // 4), slice(width // 4, -width // 4))  # vignette
-        return float(np.abs(first[middle] - expected[middle]).mean())
 
-    assert difference(made.path) < 12 and difference(made.path) < difference(other.path) / 2
+def _correlation(frame: Image.Image, still: Path) -> float:
+    a = np.asarray(frame.convert("L"), float)
+    b = np.asarray(Image.open(still).convert("L").resize(frame.size), float)
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
 
 
 # --- cost before spending -------------------------------------------------------------------

@@ -32,3 +32,15 @@ def test_the_storyreel_command_runs_the_cli_at_the_top_of_the_stack():
     assert [script.value for script in installed] == [declared["storyreel"]]
     result = CliRunner().invoke(next(iter(installed)).load(), ["--help"])
     assert result.exit_code == 0 and "render" in result.output
+
+
+def test_every_bundled_illustration_and_its_licence_go_into_the_wheel():
+    """Files that are not modules reach a wheel only through package-data globs."""
+    from fnmatch import fnmatch
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = setuptools["package-data"]["storyreel.generators"]
+    folder = ROOT / setuptools["package-dir"]["storyreel.generators"]
+    art = [p.relative_to(folder).as_posix() for p in (folder / "art").iterdir()]
+    assert {"art/LICENSE", "art/CREDITS.md", "art/index.json"} <= set(art)
+    assert [name for name in art if not any(fnmatch(name, p) for p in patterns)] == []

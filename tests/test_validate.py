@@ -153,3 +153,17 @@ def test_a_file_is_decoded_once_until_it_changes(short_project):
     validate(short_project)
     os.utime(footage, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # edited
     assert "'assets/waves.mp4' cannot be used" in str(problems(short_project))
+
+
+def test_a_cast_members_reference_image_is_checked_at_its_line(short_project):
+    text = short_project.storyboard_path.read_text(encoding="utf-8")
+    text = text.replace("shots:\n", "cast:\n  - id: lin\n    description: a tea picker\n"
+                        "    reference: assets/lin.png\nshots:\n", 1)
+    short_project.storyboard_path.write_text(text, encoding="utf-8")
+    (short_project.root / "assets" / "lin.png").write_bytes(b"")
+    board, document = load_storyboard(short_project.storyboard_path)
+    with pytest.raises(StoryboardError) as caught:
+        check_storyboard(board, short_project, document)
+    line = str(caught.value)
+    assert "cast member 'lin': reference" in line and "empty" in line
+    assert f"{short_project.storyboard_path}:" in line

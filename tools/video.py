@@ -6,9 +6,11 @@ an edit only the touched segments are encoded again and the join is a stream cop
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import av
 import numpy as np
@@ -36,6 +38,34 @@ def x264(preset: str, crf: int, keyframe_every: int) -> list[str]:
     """The one place storyreel's H.264 settings live: every clip, segment and take uses them."""
     return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
             "-g", str(keyframe_every), "-threads", str(ENCODER_THREADS), *BITEXACT]
+
+
+def nvenc(quality: int, keyframe_every: int) -> list[str]:
+    """H.264 on the GPU's video engine (NVENC), for clips made on the GPU: constant quality
+    `quality` (about x264's crf + 4 for the same look). NVENC's bytes depend on the driver and
+    the card, unlike x264's."""
+    return ["-c:v", "h264_nvenc", "-preset", "p5", "-tune", "hq", "-rc", "vbr",
+            "-cq", str(quality), "-b:v", "0", "-pix_fmt", "yuv420p", "-g", str(keyframe_every),
+            *BITEXACT]
+
+
+@functools.cache
+def nvenc_problem() -> str:
+    """Why ffmpeg's h264_nvenc cannot encode on this machine ('' when it can), from one
+    one-frame encode per process: no NVIDIA driver, or one older than the bundled ffmpeg
+    wants ("Driver does not support the required nvenc API version")."""
+    try:
+        run_ffmpeg(["-f", "lavfi", "-i", "color=s=256x144:d=0.04", "-frames:v", "1",
+                    *nvenc(20, 1), "-f", "null", "-"])
+    except FFmpegError as error:
+        said = [line.split("] ", 1)[-1] for line in error.log.splitlines() if "nvenc @" in line]
+        return said[0] if said else error.summary
+    return ""
+
+
+def nvenc_available() -> bool:
+    """Whether h264_nvenc opens here (probed once per process)."""
+    return not nvenc_problem()
 
 
 def aac(bitrate: str = "160k") -> list[str]:
@@ -169,11 +199,12 @@ def decode_check(video: Path) -> str:
 
 
 def write_fitted_clip(frames: np.ndarray, source_fps: int, width: int, height: int, fps: int,
-                      num_frames: int, output: Path, sound_wav: Path | None = None) -> None:
-    """Encode model frames (float RGB in [0, 1], (frames, height, width, 3)) as a shot's clip:
+                      num_frames: int, output: Path, sound_wav: Path | None = None,
+                      encoder: Literal["x264", "nvenc"] = "x264") -> None:
+    """Encode model frames (uint8 RGB, (frames, height, width, 3)) as a shot's clip:
     retimed to exactly `num_frames` at `fps` (frames are blended when the rates differ),
     scaled and cropped to `width`x`height`; with `sound_wav`, if given, cut or padded to the
-    same length."""
+    same length. `encoder` nvenc only where `nvenc_available()`; the fit is the same."""
     count, source_height, source_width = frames.shape[0], frames.shape[1], frames.shape[2]
     seconds = num_frames / fps
     stretch = seconds / (count / source_fps)
@@ -188,9 +219,11 @@ def write_fitted_clip(frames: np.ndarray, source_fps: int, width: int, height: i
         sound_input = ["-i", str(sound_wav)]
         sound_output = ["-map", "0:v", "-map", "1:a", "-af", f"apad,atrim=0:{seconds:.6f}",
                         *aac()]
-    pixels = (np.clip(frames, 0, 1) * 255).round().astype(np.uint8).tobytes()
+    if frames.dtype != np.uint8:
+        raise ValueError(f"write_fitted_clip takes uint8 frames, not {frames.dtype}")
+    video = x264("fast", 14, fps) if encoder == "x264" else nvenc(18, fps)
     run_ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{source_width}x{source_height}",
                 "-r", str(source_fps), "-i", "-", *sound_input, "-vf", graph,
-                "-frames:v", str(num_frames), "-r", str(fps), *x264("fast", 14, fps),
-                *sound_output, str(output)], stdin=pixels)
+                "-frames:v", str(num_frames), "-r", str(fps), *video,
+                *sound_output, str(output)], stdin=np.ascontiguousarray(frames).tobytes())
     check_frames(output, num_frames, "the generated clip")

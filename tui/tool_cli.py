@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import storyreel.agent.capabilities  # noqa: F401  (registers the tools that need the LLM)
 from storyreel.storyboards.errors import UserError
 from storyreel.tools.capabilities import Capability, all_capabilities, get_capability
 from storyreel.tools.capabilities import run_capability as run_tool

@@ -20,17 +20,14 @@ MODULES: tuple[str, ...] = (
     # words
     "transcribe",
 )
-# Capabilities that need the configured LLM live in the agent layer, which tools/ does not
-# import; loaded by full name, they register into the same registry.
-AGENT_MODULES: tuple[str, ...] = ("storyreel.agent.capabilities",)
+# Capabilities that need the configured LLM live in the agent layer (tools/ never imports it):
+# importing storyreel.agent.capabilities registers them, as the CLI does.
 
 
 @cache
 def load_all() -> None:
     for module in MODULES:
         importlib.import_module(f"{__name__}.{module}")
-    for module in AGENT_MODULES:
-        importlib.import_module(module)
 
 
 def get_capability(name: str) -> Capability:

@@ -123,10 +123,12 @@ def keep_spans(source: Path, output: Path, spans: Sequence[Span],
     select = "+".join(f"between(n,{first},{end - 1})" for first, end in frames)
     count = sum(end - first for first, end in frames)
     with tempfile.TemporaryDirectory(prefix=f".{output.stem}.{PART}-", dir=output.parent) as tmp:
-        wav = Path(tmp) / "sound.wav"
+        wav, graph = Path(tmp) / "sound.wav", Path(tmp) / "picture.txt"
         write_sound(joined, RATE, wav)
+        # From a file (`-/vf`): an hour of cuts is longer than one command-line argument may be.
+        graph.write_text(f"select='{select}',setpts=N/FRAME_RATE/TB", encoding="utf-8")
         run_ffmpeg(["-i", str(source), "-i", str(wav), "-map", "0:v:0", "-map", "1:a:0",
-                    "-vf", f"select='{select}',setpts=N/FRAME_RATE/TB", "-frames:v", str(count),
+                    "-/vf", str(graph), "-frames:v", str(count),
                     *x264("veryfast", 18, round(fps) * 2), *aac(), *BITEXACT, str(output)],
                    duration=count / fps, on_progress=progress)
     return output

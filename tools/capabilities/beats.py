@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
+
+from storyreel.storyboards.atomic import PART
 
 from ..ffmpeg import BITEXACT, ProgressCallback, run_ffmpeg
 from ..probe import probe
@@ -206,9 +209,12 @@ def cut_to_beat(inputs: list[Path], output: Path, options: CutToBeatOptions,
                  "format=yuv420p[v]")
     graph.append(f"[{count}:a:0]atrim=0:{seconds:.6f},"
                  f"afade=t=out:st={seconds - fade:.6f}:d={fade:.6f}[a]")
-    run_ffmpeg([*args, "-i", str(music), "-filter_complex", ";".join(graph),
-                "-map", "[v]", "-map", "[a]", "-frames:v", str(total),
-                *x264("veryfast", 18, fps * 2), "-r", str(fps), *aac(), *BITEXACT, str(output)],
-               duration=seconds, on_progress=progress)
+    with tempfile.TemporaryDirectory(prefix=f".{output.stem}.{PART}-", dir=output.parent) as tmp:
+        script = Path(tmp) / "graph.txt"  # a graph per clip outgrows one command-line argument
+        script.write_text(";".join(graph), encoding="utf-8")
+        run_ffmpeg([*args, "-i", str(music), "-/filter_complex", str(script),
+                    "-map", "[v]", "-map", "[a]", "-frames:v", str(total),
+                    *x264("veryfast", 18, fps * 2), "-r", str(fps), *aac(), *BITEXACT,
+                    str(output)], duration=seconds, on_progress=progress)
     check_frames(output, total, "the cut-to-beat video")
     return output

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import av
 import numpy as np
+from PIL import Image
 from pydantic import Field
 
 from ..probe import is_image, probe
@@ -136,13 +137,14 @@ def frames_at(path: Path, times: Sequence[float], width: int | None = None,
     """RGB frames at (or just after) each of `times` seconds, by seeking: for sampling a long
     clip without decoding all of it. An image gives itself for every time."""
     if is_image(path):
-        from PIL import Image
-
-        with Image.open(path) as image:
-            picture = image.convert("RGB")
-            if width and height:
-                picture = picture.resize((width, height), Image.Resampling.LANCZOS)
-            return [np.asarray(picture)] * len(times)
+        try:
+            with Image.open(path) as image:
+                picture = image.convert("RGB")
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            raise CapabilityError(f"{path.name} is not a usable image ({error})") from None
+        if width and height:
+            picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+        return [np.asarray(picture)] * len(times)
     found: list[np.ndarray] = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]

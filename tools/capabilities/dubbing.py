@@ -4,7 +4,8 @@ the new language, fitted into the time the original sentence took, with new subt
 
 A new sentence that runs longer than its original (translations often do) is sped up with
 rubberband, pitch and timbre kept, up to `max_tempo`; past that it runs into the pause after
-it, and later sentences start after it.
+it, and later sentences start after it. The new speech replaces the whole sound: music and
+ambience under the original voice cannot be kept without separating them from it.
 """
 
 from __future__ import annotations

@@ -67,8 +67,12 @@ class DuckOptions(Options):
                                 "from which the music ducks")
     ratio: float = Field(8.0, ge=1, le=100, description="How hard the music ducks: speech "
                          "ratio dB louder lowers the music by (1 - 1/ratio) of it")
-    attack: float = Field(0.03, gt=0, le=2, description="Seconds the music takes to duck")
-    release: float = Field(0.6, gt=0, le=10, description="Seconds it takes to come back")
+    attack: float | None = Field(None, gt=0, le=2, description="Time constant (seconds) of "
+                                 "the ducking; default: the studio's, as ffmpeg's "
+                                 "sidechaincompress at attack=30")
+    release: float | None = Field(None, gt=0, le=10, description="Time constant (seconds) of "
+                                  "the music coming back; default: the studio's, as "
+                                  "sidechaincompress at release=600")
     keep_speech: bool = Field(True, description="Mix the speech in (else only the ducked "
                               "music is written)")
 
@@ -83,8 +87,10 @@ def duck(inputs: list[Path], output: Path, options: DuckOptions,
     music = np.pad(music, ((0, length - len(music)), (0, 0)))
     if np.abs(speech).max(initial=0) < SILENT_PEAK:
         raise CapabilityError(f"{inputs[0].name} is silent: there is no speech to duck under")
+    timing = {key: value for key in ("attack", "release")
+              if (value := getattr(options, key)) is not None}
     gain = duck_gain(speech.mean(axis=1), threshold=10 ** (options.threshold_db / 20),
-                     ratio=options.ratio, attack=options.attack, release=options.release)
+                     ratio=options.ratio, **timing)
     mix = music * (gain * np.float32(10 ** (options.music_gain_db / 20)))[:, None]
     if options.keep_speech:
         mix += speech

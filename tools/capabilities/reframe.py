@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -41,14 +41,13 @@ class ReframeOptions(Options):
             "picture", ReframeOptions, effect=True, extra="toolkit")
 def reframe(inputs: list[Path], output: Path, options: ReframeOptions,
             progress: ProgressCallback | None = None) -> Path:
-    cv2 = need("cv2", "reframe")
     clip = open_clip(inputs[0], "reframe")
     ratio = aspect_ratio(options.aspect)
     if ratio < clip.width / clip.height:
         crop_w, crop_h, axis = min(even(clip.height * ratio), clip.width), clip.height, 0
     else:
         crop_w, crop_h, axis = clip.width, min(even(clip.width / ratio), clip.height), 1
-    centres = subject_path(clip, options.follow, cv2, progress)
+    centres = subject_path(clip, options.follow, progress)
     centre = smooth(centres[:, axis], options.smoothing * float(clip.fps))
     span, size = (clip.width, crop_w) if axis == 0 else (clip.height, crop_h)
     corner = np.clip(np.round(centre - size / 2), 0, span - size).astype(int)
@@ -65,8 +64,9 @@ def reframe(inputs: list[Path], output: Path, options: ReframeOptions,
     return output
 
 
-def subject_path(clip: Clip, follow: str, cv2, progress: ProgressCallback | None) -> np.ndarray:
+def subject_path(clip: Clip, follow: str, progress: ProgressCallback | None = None) -> np.ndarray:
     """(frames, 2): where the subject's centre is in each frame, in the clip's pixels."""
+    cv2 = need("cv2", "reframe")
     height = min(ANALYSIS_HEIGHT, clip.height)
     width = even(clip.width * height / clip.height)
     scale = np.array([clip.width / width, clip.height / height])
@@ -78,7 +78,7 @@ def subject_path(clip: Clip, follow: str, cv2, progress: ProgressCallback | None
     for index, gray in enumerate(read_frames(clip.path, width, height)):
         if follow != "motion" and index % every == 0:
             checked += 1
-            found = face_centre(cascade, cv2.equalizeHist(gray), cv2)
+            found = face_centre(cascade, cv2.equalizeHist(gray))
             if found is not None:
                 faces[index] = found
         if follow != "faces" and previous is not None:
@@ -102,7 +102,7 @@ def subject_path(clip: Clip, follow: str, cv2, progress: ProgressCallback | None
     return path * scale
 
 
-def face_centre(cascade, gray: np.ndarray, cv2) -> np.ndarray | None:
+def face_centre(cascade: Any, gray: np.ndarray) -> np.ndarray | None:
     """Centre of the largest face in a grey frame."""
     side = max(20, gray.shape[0] // 12)
     found = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))

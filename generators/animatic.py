@@ -19,13 +19,13 @@ from storyreel.tools.video import aac, concat_copy, playable_seconds, x264
 
 from .animatic_art import Layer, save_layers
 from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
-from .depict import depict
+from .depict import CREDIT, depict
 
 OVERSCAN = 1.2  # the plate is this much larger than the frame, room for the camera to move
 ZOOM = 0.14  # how far push-in / pull-out travel
 # A seeded choice for camera: auto, so consecutive shots move differently.
 AUTO_CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up", "push-in")
-LAYERS_VERSION = 3  # bump when the painting changes
+LAYERS_VERSION = 4  # bump when the painting changes
 TITLE_IN = 0.35  # seconds before the title starts fading in
 TITLE_FADE = 0.6  # seconds each title fade takes
 TITLE_HOLD = 2.5  # seconds the title stays fully shown
@@ -104,7 +104,7 @@ class AnimaticGenerator:
         """
         if request.num_frames < 1:
             raise GeneratorError("a clip needs at least one frame")
-        sound = False
+        sound, credit = False, ""
         if request.video is not None:
             args, sound_args = self._footage_args(request)
             self._encode(args, request.num_frames, request.fps, output, progress, sound_args)
@@ -112,8 +112,11 @@ class AnimaticGenerator:
         else:
             with tempfile.TemporaryDirectory(prefix="animatic-") as scratch:
                 self._render_still_based(request, Path(scratch), output, progress)
+            if request.image is None and depict(request.prompt, request.title.strip(),
+                                                request.style).subjects:
+                credit = CREDIT  # the illustrations' licence asks for attribution
         return ClipOutput(output, request.num_frames, request.fps, request.width, request.height,
-                          self.name, has_sound=sound)
+                          self.name, has_sound=sound, credit=credit)
 
     def _render_still_based(self, request: ClipRequest, scratch: Path, output: Path,
                             progress: ProgressCallback | None) -> None:
@@ -231,7 +234,8 @@ class AnimaticGenerator:
         fg_travel = w * 0.3
         fg_x = f"-{fg_travel / 2:.1f}+{drift}*{fg_travel / 2:.1f}*({clock}/{duration:.3f}-0.5)*1.6"
         still = _still(fps)
-        plate = Image.open(layers["plate"].path).size
+        with Image.open(layers["plate"].path) as image:
+            plate = image.size
         subjects = [n for n in layers if n not in ("plate", "foreground", "particles", "title")]
         names = ["plate", *subjects, "foreground", "particles"]
         graph = [f"[0:v]{still},format=yuv420p[p0]"]
@@ -241,8 +245,8 @@ class AnimaticGenerator:
                       f"[p{n - 1}][s{n}]overlay=x='{x}':y='{y}':format=yuv420[p{n}]"]
         land, dust = layers["foreground"], layers["particles"]
         n = len(subjects)
-        speed = PARTICLE_SPEED[dust.motion or "rise"] * h
-        dust_y = (f"-mod({clock}*{speed:.1f},{h})" if dust.motion in ("", "rise")
+        speed = PARTICLE_SPEED[dust.motion] * h
+        dust_y = (f"-mod({clock}*{speed:.1f},{h})" if dust.motion == "rise"
                   else f"-{h}+mod({clock}*{speed:.1f},{h})")
         graph += [
             f"[p{n}]{zoompan(camera, frames, w, h, fps, first)}[bg]",
@@ -281,7 +285,8 @@ def _subject_motion(layer: Layer, plate: tuple[int, int], clock: str,
         return (f"{x}+{sway * width:.1f}*sin(2*PI*{clock}/{sway_period}+{phase * 1.7:.3f})",
                 f"{y}+{rise * height:.1f}*sin(2*PI*{clock}/{rise_period}+{phase})")
     if layer.motion == "walk":
-        toward_middle = 1 if x + Image.open(layer.path).width / 2 < width / 2 else -1
+        with Image.open(layer.path) as image:
+            toward_middle = 1 if x + image.width / 2 < width / 2 else -1
         hop, step = HOP
         return (f"{x}+{toward_middle * WALK * width:.1f}*({clock}/{duration:.3f}-0.5)",
                 f"{y}-{hop * height:.1f}*abs(sin(PI*{clock}/{step}+{phase}))")

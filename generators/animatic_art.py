@@ -88,6 +88,14 @@ GROUND: dict[str, float | None] = {
 _HORIZON = {"hills": 0.58, "mountains": 0.62, "forest": 0.6, "field": 0.6, "lake": 0.6, "sea": 0.6,
             "desert": 0.62, "snow": 0.6, "city": 0.78, "sky": 1.0}
 _OPEN_SKY = set(_HORIZON)  # settings whose plate shows the sky, sun and moon
+# How the set's pictures are treated: lamps glow, busts fade out at their cut edge, a
+# picture of the sun or moon replaces the painted one, buildings keep still, creatures walk.
+_GLOWING = {"candle", "red paper lantern", "diya lamp", "light bulb", "fire", "glowing star",
+            "jack-o-lantern", "sparkler", "fireworks", "sun", "full moon", "crescent moon"}
+_BUSTS = {"person", "person-role", "person-fantasy"}  # the set draws these as half figures
+_SKY_BODIES = {"sun", "full moon", "crescent moon", "sun behind cloud", "ringed planet"}
+_STILL_GROUPS = {"place-building", "place-religious", "place-other", "place-geographic", "hotel"}
+_WALKERS = ("animal-", "person")
 
 
 def _mix(a: RGB, b: RGB, t: float) -> RGB:
@@ -637,7 +645,9 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class _Placed:
+class Placement:
+    """Where and how one subject is drawn in the plate."""
+
     name: str
     picture: Picture
     cx: float  # centre, fraction of the plate's width
@@ -648,15 +658,7 @@ class _Placed:
     haze: float
 
 
-_GLOWING = {"candle", "red paper lantern", "diya lamp", "light bulb", "fire", "glowing star",
-            "jack-o-lantern", "sparkler", "fireworks", "sun", "full moon", "crescent moon"}
-_BUSTS = {"person", "person-role", "person-fantasy"}  # the set draws these as half figures
-_SKY_BODIES = {"sun", "full moon", "crescent moon", "sun behind cloud", "ringed planet"}
-_STILL_GROUPS = {"place-building", "place-religious", "place-other", "place-geographic", "hotel"}
-_WALKERS = ("animal-", "person")
-
-
-def _motion(placed: _Placed) -> str:
+def _motion(placed: Placement) -> str:
     if not placed.grounded:
         return "float"
     if placed.picture.group in _STILL_GROUPS:
@@ -664,7 +666,7 @@ def _motion(placed: _Placed) -> str:
     return "walk" if placed.picture.group.startswith(_WALKERS) else "bob"
 
 
-def arrange(depiction: Depiction, size: tuple[int, int], seed: int) -> list[_Placed]:
+def arrange(depiction: Depiction, size: tuple[int, int], seed: int) -> list[Placement]:
     """Where each subject goes, back to front: the main one large on a third of the frame,
     a second one smaller and further back on the other side, props small and near. A plural
     main subject with room to spare is drawn again, smaller and mirrored, as a group."""
@@ -686,24 +688,24 @@ def arrange(depiction: Depiction, size: tuple[int, int], seed: int) -> list[_Pla
             return min(grounded_base, 0.92), True
         return flying_base, False
 
-    placed: list[_Placed] = []
+    placed: list[Placement] = []
     main_x = 0.5 if portrait else 0.5 + side * 0.14
     other_x = 0.5 - side * (0.22 if portrait else 0.24)
     g = ground or 0.85
     back_picture = second.picture if second else (main.picture if main.plural else None)
     if back_picture is not None:
         base, grounded = spot(back_picture, g - 0.07, 0.3 if portrait else 0.36)
-        placed.append(_Placed("second" if second else "group", back_picture, other_x, base,
+        placed.append(Placement("second" if second else "group", back_picture, other_x, base,
                               0.3 if grounded else 0.24, grounded, second is None, 0.12))
     if main.plural and len(props) < 2:
         props = [main, *props]  # one more of the group, small and near
     base, grounded = spot(main.picture, g, 0.5 if portrait else 0.46)
-    placed.append(_Placed("main", main.picture, main_x, base, 0.46 if grounded else 0.4, grounded,
+    placed.append(Placement("main", main.picture, main_x, base, 0.46 if grounded else 0.4, grounded,
                           False, 0.0))
     slots = [(main_x + side * (0.25 if portrait else 0.23), 0.24), (0.5 - side * 0.11, 0.16)]
     for n, (prop, (x, sky_y)) in enumerate(zip(props, slots, strict=False)):
         base, grounded = spot(prop.picture, g + 0.04, sky_y)
-        placed.append(_Placed(f"prop{n + 1}", prop.picture, x, base, 0.2 if grounded else 0.15,
+        placed.append(Placement(f"prop{n + 1}", prop.picture, x, base, 0.2 if grounded else 0.15,
                               grounded, prop is main, 0.0))
     return placed
 

@@ -84,15 +84,19 @@ class GeneratorError(UserError, RuntimeError):
 
 
 class CheckpointMissing(GeneratorError):
-    """A diffusion checkpoint is not on this machine; it is only ever fetched on request."""
+    """A diffusion checkpoint (or a preset's LoRA file) is not on this machine; it is only
+    ever fetched on request. `preset`: the generator.preset that wants it."""
 
-    def __init__(self, generator: str, model: str, detail: str = "") -> None:
-        self.generator, self.model = generator, model
+    def __init__(self, generator: str, model: str, detail: str = "",
+                 preset: str = "final") -> None:
+        self.generator, self.model, self.preset = generator, model, preset
         because = f" ({detail})" if detail else ""
+        pull = f"storyreel models pull {generator}" + \
+            (f" --preset {preset}" if preset != "final" else "")
         super().__init__(
             f"{generator}: checkpoint {model!r} is not on this machine{because}. Download it "
-            f"once with `storyreel models pull {generator}`, or set generator.model to a local "
-            "folder saved with save_pretrained.")
+            f"once with `{pull}`, or set generator.model to a local folder saved with "
+            "save_pretrained.")
 
 
 class Generator(Protocol):

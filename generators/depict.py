@@ -421,9 +421,9 @@ class _Index:
             for word in dict.fromkeys(words):
                 if word not in _STOP:
                     self.names.setdefault(word, []).append((picture, NAMES if word in heads else PART))
-            for keyword in entries[picture.stem]["keywords"]:
-                for word in {self.noun(w)[0] for w in _split(keyword)} - set(words) - _STOP:
-                    keywords.setdefault(word, []).append(picture)
+            said = {self.noun(w)[0] for w in _split(" ".join(entries[picture.stem]["keywords"]))}
+            for word in sorted(said - set(words) - _STOP):
+                keywords.setdefault(word, []).append(picture)
         self.keywords = {word: [(picture, KEYWORD / len(found) ** 0.75) for picture in found]
                          for word, found in keywords.items()}
         self.settings = self._table(_SETTING_WORDS)
@@ -499,11 +499,6 @@ def _index() -> _Index:
 def pictures() -> dict[str, Picture]:
     """Every picture of the bundled set, by file stem."""
     return dict(_index().pictures)
-
-
-def picture_named(name: str) -> Picture:
-    """The picture with this CLDR name, e.g. "honeybee"; KeyError when the set has none."""
-    return _index().by_name[name]
 
 
 def _tokens(text: str, weight: float, start: int = 0) -> list[_Token]:

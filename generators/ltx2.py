@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .base import ClipRequest, GeneratorError
-from .diffusion import DiffusionGenerator, Generated, ModelClip
+from .diffusion import DiffusionGenerator, Generated, Lora, ModelClip, Preset, to_uint8
 
 DEFAULT_SOUND = "the natural ambient sound of the scene, no speech, no music"
+
+# diffusers.pipelines.ltx2.utils.DISTILLED_SIGMA_VALUES: the distilled model's eight steps.
+DISTILLED_SIGMAS = (1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875)
 
 
 class LTX2Generator(DiffusionGenerator):
@@ -21,6 +22,17 @@ class LTX2Generator(DiffusionGenerator):
     makes_sound = True
     clip = ModelClip(fps=24, max_frames=241, frame_step=8, size_multiple=32, default_height=512,
                      default_width=768, default_steps=30, default_guidance=3.0)
+    # draft: Lightricks' distilled LoRA ("the distilled model, applicable to the full model")
+    # with the distilled sigmas as they are, not shifted for the resolution, and no guidance
+    # of any kind: one transformer pass per step, where final makes up to four
+    # (classifier-free, spatio-temporal and modality guidance).
+    presets = {"final": Preset(), "draft": Preset(
+        lora=Lora("Lightricks/LTX-2", "ltx-2-19b-distilled-lora-384.safetensors"),
+        guidance=1.0, schedule=DISTILLED_SIGMAS,
+        scheduler=(("use_dynamic_shifting", False), ("shift_terminal", None)),
+        arguments=(("audio_guidance_scale", 1.0), ("stg_scale", 0.0), ("audio_stg_scale", 0.0),
+                   ("modality_scale", 1.0), ("audio_modality_scale", 1.0)))}
+    step_caches = ("taylorseer",)  # diffusers registers no LTX-2 block for First-Block Cache
 
     def load(self, model: str, dtype: Any, local_only: bool) -> tuple[Any, Any]:
         try:
@@ -42,5 +54,5 @@ class LTX2Generator(DiffusionGenerator):
 
     def unpack(self, pipe: Any, result: Any) -> Generated:
         audio = result.audio[0].float().cpu().numpy().T  # (channels, samples) -> (samples, ch)
-        return Generated(np.asarray(result.frames[0], dtype=np.float32), audio,
+        return Generated(to_uint8(result.frames[0]), audio,
                          int(pipe.vocoder.config.output_sampling_rate))

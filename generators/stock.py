@@ -40,7 +40,7 @@ from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
 
 LEDGER = "stock.json"  # in the project's .storyreel/ folder
 CREDITS = "credits.txt"  # beside the rendered video
-CREDITS_HEADING = "Stock footage and photos in "
+CREDITS_HEADING = "Credits for the pictures in "
 MAX_TERMS = 4  # keyword searches narrow to nothing with more words
 MIN_TERMS = 2  # derived searches are shortened down to this many words when nothing fits
 PER_PAGE = 30
@@ -351,17 +351,21 @@ def _part(progress: ProgressCallback | None, start: float, end: float) -> Progre
 
 
 def write_credits(video: Path, credits: list[tuple[str, str]]) -> Path | None:
-    """Write credits.txt beside `video`: each (shot, credit line) with a credit, that is every
-    stock clip's author, page and licence. With none, a credits.txt an earlier render wrote
-    is removed. Returns the file written."""
+    """Write credits.txt beside `video`: each credit line (a stock clip's author, page and
+    licence; the illustration set's attribution) with the shots it covers. With none, a
+    credits.txt an earlier render wrote is removed. Returns the file written."""
     path = video.parent / CREDITS
-    credited = [f"{shot}: {credit}" for shot, credit in credits if credit]
-    if not credited:
+    shots_by_credit: dict[str, list[str]] = {}
+    for shot, credit in credits:
+        if credit:
+            shots_by_credit.setdefault(credit, []).append(shot)
+    if not shots_by_credit:
         try:
             if path.read_text(encoding="utf-8").startswith(CREDITS_HEADING):
                 path.unlink()
         except OSError:
             pass
         return None
+    credited = [f"{', '.join(shots)}: {credit}" for credit, shots in shots_by_credit.items()]
     write_text_atomic(path, "\n".join([f"{CREDITS_HEADING}{video.name}", "", *credited]) + "\n")
     return path

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyreel.generators.base import GeneratorError
-from storyreel.generators.diffusion import checkpoint_on_disk
+from storyreel.generators.diffusion import checkpoint_on_disk, single_file, weights_on_disk
 from storyreel.generators.keyframe import IPAdapter
 from storyreel.generators.registry import (
     DIFFUSION_PREFERENCE,
@@ -24,14 +24,19 @@ class ModelStatus:
     generator: str
     model: str
     on_disk: bool
+    preset: str = ""  # a video backend's generator.preset ('final', 'draft'); '' elsewhere
 
 
 def model_statuses() -> list[ModelStatus]:
-    """Each video backend's and keyframe model's default checkpoint, then each IP-Adapter."""
+    """Each video backend's weights per preset (a checkpoint, and a LoRA file where the
+    preset has one), each keyframe model's default checkpoint, then each IP-Adapter."""
     out = []
     for name in DIFFUSION_PREFERENCE:
-        model = get_generator(name).default_model
-        out.append(ModelStatus(name, model, checkpoint_on_disk(model)))
+        generator = get_generator(name)
+        for preset in generator.presets:
+            weights = generator.weights(preset)
+            out.append(ModelStatus(name, " + ".join(weights),
+                                   all(weights_on_disk(w) for w in weights), preset))
     for name in keyframe_names():
         model = get_keyframe_generator(name).default_model
         out.append(ModelStatus(name, model, checkpoint_on_disk(model)))
@@ -47,11 +52,16 @@ def ip_adapters() -> dict[str, IPAdapter]:
     return {adapter.pull: adapter for adapter in found if adapter is not None}
 
 
-def pull_repos(name: str) -> list[str]:
-    """The repositories `storyreel models pull NAME` fetches: a video backend's or keyframe
+def pull_repos(name: str, preset: str = "final") -> list[str]:
+    """The repositories `storyreel models pull NAME` fetches: a video backend's weights for
+    `preset` (its checkpoint, and a LoRA file as 'owner/name/file.safetensors'), a keyframe
     model's checkpoint, or an IP-Adapter with its image encoder."""
     if name in DIFFUSION_PREFERENCE:
-        return [get_generator(name).default_model]
+        generator = get_generator(name)
+        if preset not in generator.presets:
+            raise GeneratorError(f"{name} has no preset {preset!r}; choose one of "
+                                 f"{', '.join(generator.presets)}")
+        return generator.weights(preset)
     if name in keyframe_names():
         return [get_keyframe_generator(name).default_model]
     if name in ip_adapters():
@@ -90,6 +100,11 @@ def download_plan(model: str) -> dict[str, int]:
     more than one adapter: only the files the adapter loads."""
     from huggingface_hub import HfApi, hf_hub_download
 
+    hub_file = single_file(model)
+    if hub_file:  # a preset's LoRA: that one file
+        repo, file = hub_file
+        info = HfApi().model_info(repo, files_metadata=True)
+        return {s.rfilename: s.size or 0 for s in info.siblings or [] if s.rfilename == file}
     info = HfApi().model_info(model, files_metadata=True)
     files = {s.rfilename: s.size or 0 for s in info.siblings or []}
     wanted = {name for adapter in ip_adapters().values()
@@ -104,4 +119,5 @@ def pull(model: str, files: dict[str, int]) -> str:
     """Download those files into Hugging Face's usual cache (with its progress bars)."""
     from huggingface_hub import snapshot_download
 
-    return snapshot_download(model, allow_patterns=list(files))
+    hub_file = single_file(model)
+    return snapshot_download(hub_file[0] if hub_file else model, allow_patterns=list(files))

@@ -353,14 +353,17 @@ class Renderer:
             asset_id = file_fingerprint(path)
             image = None if footage else path
         spec = board.generator.merged(shot.generator)
+        generator = get_generator(picture_generator(board, shot, footage))
+        # A keyframe or reference image starts the picture only for generators that take one
+        # (stock footage searches by words instead).
         keyframe = shot_keyframe(self.project, board, shot)  # None: no `keyframes:` or an asset
-        if keyframe is not None:
+        if keyframe is not None and generator.image_to_video:
             asset_id, image = file_fingerprint(keyframe), keyframe
-        if image is None and footage is None and spec.reference_image:
+        if image is None and footage is None and spec.reference_image \
+                and generator.image_to_video:
             path = self.project.asset(spec.reference_image, shot.id)
             asset_id, image = file_fingerprint(path), path
         composed = compose_prompt(board, shot, shot.visual or spoken_text(shot.narration))
-        generator = get_generator(picture_generator(board, shot, footage))
         # The animatic keeps the style apart (request.style): it takes its mood from the
         # shot's own words first.
         prompt = composed.subject if generator.name in {"animatic", "stock"} else composed.positive
@@ -376,6 +379,9 @@ class Renderer:
                               state=self.project.state_dir)
         key = content_key("visual", generator.name, request.__dict__ | {
             "image": None, "video": None, "state": None}, asset_id)
+        note = generator.note(request) if hasattr(generator, "note") else ""
+        if note:  # said on every render, cached or not: the picture misses the words
+            self._emit("warning", shot=shot.id, message=note)
 
         def progress(fraction: float) -> None:
             self._emit("progress", "visual", shot=shot.id, fraction=fraction)

@@ -85,3 +85,10 @@ def test_layers_folder_appears_whole_when_two_renders_race(monkeypatch: pytest.M
         stat = layer.path.stat()
         assert published[layer.path.name] == (stat.st_ino, stat.st_mtime_ns)  # untouched
         Image.open(layer.path).load()
+
+
+def test_pans_and_tilts_zoom_in_enough_to_travel():
+    """zoompan shows iw/zoom of the plate: at zoom 1 a pan would have nowhere to go."""
+    for camera in ("pan-left", "pan-right", "tilt-up", "tilt-down"):
+        move = animatic.zoompan(camera, 48, 320, 180, 24)
+        assert f"z='{1 + animatic.ZOOM}'" in move, move

@@ -13,7 +13,7 @@ from PIL import Image
 from storyreel.generators import ClipRequest
 from storyreel.generators import depict as depict_module
 from storyreel.generators.animatic import AnimaticGenerator
-from storyreel.generators.depict import ART, SETTINGS, depict, home_setting, pictures
+from storyreel.generators.depict import ART, MOODS, SETTINGS, depict, home_setting, pictures
 from storyreel.tools.ffmpeg import run_ffmpeg
 
 # Written for this test, not taken from the tuning examples: (shot, main subject, setting).
@@ -99,7 +99,7 @@ def test_words_that_match_nothing_leave_a_note_instead_of_an_unrelated_picture()
     depiction = depict("the ineffable quality of a quiet afternoon")
     assert depiction.subjects == ()
     assert "no picture of the illustration set matches" in depiction.note
-    assert depiction.setting in SETTINGS
+    assert depiction.setting in SETTINGS and depiction.mood in MOODS
 
 
 def test_light_and_weather_come_from_the_words_then_the_style():

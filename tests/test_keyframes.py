@@ -124,9 +124,11 @@ def test_missing_checkpoints_and_adapters_name_the_pull_command(checkpoints):
 # --- the studio: takes, approval, render -----------------------------------------------------
 
 def _keyframe_project(project, checkpoints, generator: dict, shots: int = 1):
-    """The short example with `keyframes:` on the tiny SD-Turbo and `shots` shots."""
+    """The short example with `keyframes:` on the tiny SD-Turbo (small stills: the video
+    scales them) and `shots` shots."""
     _, doc = load_storyboard(project.storyboard_path)
-    doc["keyframes"] = {"name": "sd-turbo", "model": str(checkpoints["sd-turbo"]), "steps": 1}
+    doc["keyframes"] = {"name": "sd-turbo", "model": str(checkpoints["sd-turbo"]), "steps": 1,
+                        "width": 112, "height": 64}
     doc["generator"] = generator
     del doc["shots"][shots:]
     project.storyboard_path.write_text(dump_document(doc))

@@ -232,3 +232,15 @@ def test_storyboard_level_generator_defaults_reach_every_shot(short_project):
     shots = {r.id: r for r in reviews(short_project, board)}
     assert (shots["leaves"].take, shots["cup"].take, shots["calm"].take) == (4242, 7, 4242)
     assert shots["leaves"].generator == "animatic"
+
+
+def test_drawn_subjects_are_credited_and_unmatched_words_are_said(short_project):
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["shots"][2]["visual"] = "the quiet feeling of almost"  # nothing to draw
+    short_project.storyboard_path.write_text(dump_document(doc))
+    events = []
+    result = render(short_project.storyboard_path, events=events.append)
+    warned = [e for e in events if e.kind == "warning" and e.shot == "calm"]
+    assert warned and "matches" in warned[0].message
+    credits = (result.video.parent / "credits.txt").read_text(encoding="utf-8")
+    assert "leaves" in credits and "Fluent Emoji" in credits and "calm" not in credits

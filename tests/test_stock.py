@@ -356,7 +356,7 @@ def test_credits_go_when_no_shot_uses_stock_any_more(tmp_path):
     video = tmp_path / "final.mp4"
     written = stock.write_credits(video, [("a", "Video by A on Pexels: ..."), ("b", "")])
     assert written is not None and written.read_text(encoding="utf-8").splitlines() == [
-        "Stock footage and photos in final.mp4", "", "a: Video by A on Pexels: ..."]
+        "Credits for the pictures in final.mp4", "", "a: Video by A on Pexels: ..."]
     assert stock.write_credits(video, [("a", ""), ("b", "")]) is None
     assert not written.exists()
     (tmp_path / "credits.txt").write_text("my own notes\n")

@@ -223,7 +223,8 @@ def tiny_image_vae(flow: bool = False):
     return AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(8, 8),
                          down_block_types=("DownEncoderBlock2D",) * 2,
                          up_block_types=("UpDecoderBlock2D",) * 2, layers_per_block=1,
-                         latent_channels=4, norm_num_groups=2, sample_size=32, **scaling)
+                         latent_channels=4, norm_num_groups=2, sample_size=32,
+                         mid_block_add_attention=False, **scaling)
 
 
 def save_tiny_flux(folder: Path) -> Path:
@@ -279,7 +280,7 @@ def save_tiny_sd3(folder: Path) -> Path:
     transformer = SD3Transformer2DModel(
         sample_size=32, patch_size=1, in_channels=4, num_layers=1, attention_head_dim=8,
         num_attention_heads=4, caption_projection_dim=32, joint_attention_dim=32,
-        pooled_projection_dim=64, out_channels=4)
+        pooled_projection_dim=64, out_channels=4, pos_embed_max_size=192)
     pipe = StableDiffusion3Pipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(), vae=tiny_image_vae(True),
         text_encoder=tiny_clip_text(projection=True), tokenizer=tiny_tokenizer(),
@@ -354,4 +355,32 @@ def save_tiny_flux_ip_adapter(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     save_file(weights, str(folder / "ip_adapter.safetensors"))
     tiny_image_encoder(pooled).save_pretrained(folder / "image_encoder")
+    return folder
+
+
+# Presets: a distilled checkpoint saved for the condition pipeline, and distillation LoRAs -----
+
+def save_tiny_ltx_condition(folder: Path, ltx: Path) -> Path:
+    """The tiny LTX-Video of `ltx` saved as LTX-Video 0.9.7+ is published: for
+    LTXConditionPipeline, with a scheduler that takes the distilled timesteps unshifted."""
+    from diffusers import FlowMatchEulerDiscreteScheduler, LTXConditionPipeline, LTXPipeline
+
+    components = LTXPipeline.from_pretrained(ltx).components
+    components["scheduler"] = FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=False)
+    LTXConditionPipeline(**components).save_pretrained(folder)
+    return folder
+
+
+def save_tiny_lora(pipeline_class, checkpoint: Path, folder: Path, file: str) -> Path:
+    """A random rank-4 LoRA on the attention projections of `checkpoint`'s transformer, saved
+    as folder/file the way diffusers saves LoRAs (a stand-in for a distillation LoRA)."""
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    transformer = pipeline_class.from_pretrained(checkpoint).transformer
+    torch.manual_seed(0)
+    transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False,
+                                       target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    pipeline_class.save_lora_weights(folder, weight_name=file,
+                                     transformer_lora_layers=get_peft_model_state_dict(transformer))
     return folder

@@ -8,7 +8,9 @@ On a GPU, each diffusion measurement is also kept as this machine's speed (secon
 denoising step, and per call besides the steps) for `storyreel plan-cost`.
 
 Run on demand: `python bench/generate.py [--seconds 4] [--heights 480 720]
-[--still-heights 144 288]`.
+[--still-heights 144 288]`. With `--gpu`: diffusion speed per preset and size, and whether a
+minute of video fits in a minute (bench/gpu_speed.py, whose options follow it, e.g.
+`--gpu --full-size-random --seconds 5`).
 """
 
 from __future__ import annotations
@@ -136,7 +138,16 @@ def main() -> None:
     parser.add_argument("--heights", type=int, nargs="+", default=[480, 720])
     parser.add_argument("--still-heights", type=int, nargs="+", default=[144, 288],
                         help="sizes of the tiny-model stills measured without a GPU")
-    args = parser.parse_args()
+    parser.add_argument("--gpu", action="store_true",
+                        help="diffusion speed per preset and size (bench/gpu_speed.py)")
+    args, rest = parser.parse_known_args()
+    if args.gpu:
+        from gpu_speed import main as speed  # beside this script
+
+        sys.exit(speed(["--heights", *map(str, args.heights), "--seconds", str(args.seconds),
+                        *rest]))
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         import torch
 

@@ -42,9 +42,11 @@ class StillModel:
 class IPAdapter:
     """An IP-Adapter: image-prompt weights plus the CLIP image encoder that reads the pictures.
 
-    `repo` is a hub id or a local folder. The encoder is the folder `image_encoder` of `repo`
-    (SDXL adapters ship theirs), or of `encoder_repo` when set (FLUX's is OpenAI's CLIP).
-    `pull` is the name `storyreel models pull` knows the adapter by."""
+    `repo` is a hub id or a local folder, the weights `subfolder/weight_name` in it. The
+    encoder is the folder `image_encoder` from the root of `repo` (SDXL adapters ship theirs;
+    diffusers reads a path with a '/' from the root, a bare name from `subfolder`, so a bare
+    name needs no subfolder), or of `encoder_repo` when set (FLUX's is OpenAI's CLIP, at its
+    root: ""). `pull` is the name `storyreel models pull` knows the adapter by."""
 
     pull: str
     repo: str

@@ -6,7 +6,7 @@ Key names listed in DESIGN.md are public; add keys freely, rename none without a
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -38,6 +38,13 @@ Attention = Literal["sdpa", "flash", "flash3", "sage", "xformers", "cudnn"]
 
 ASPECT_RATIOS: dict[str, tuple[int, int]] = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1),
                                              "4:5": (4, 5)}
+
+# Per-shot effects: capability names and their option names. Which names exist, and what each
+# option takes, is the toolkit's registry (storyboards/ imports no other layer): the studio
+# checks that at its line before a render, and injects each effect's options into the schema.
+EFFECT_NAME = r"^[a-z][a-z0-9-]{0,39}$"
+OPTION_NAME = r"^[a-z][a-z0-9_]{0,39}$"
+EFFECT_SHAPE = "one name with its options, e.g. {speed: {factor: 0.5}}, or {speed: 0.5}"
 
 
 _CAMERA_MODIFIERS = {"slow", "slowly", "gentle", "gently", "fast", "quick", "smooth", "subtle"}
@@ -77,6 +84,28 @@ def _seconds_or_auto(value: object, handler: ValidatorFunctionWrapHandler) -> ob
             raise
         raise PydanticCustomError("seconds_or_auto",
                                   "Input should be a number of seconds or 'auto'") from None
+
+
+def _one_effect(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """One error in the user's words for an entry that is not `{name: options}`, instead of
+    one per member of the union of option forms."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError("effect_shape", "an effect is " + EFFECT_SHAPE) from None
+
+
+EffectValue = dict[Annotated[str, Field(pattern=OPTION_NAME)], Any] | float | str
+Effect = Annotated[
+    dict[Annotated[str, Field(pattern=EFFECT_NAME)], EffectValue],
+    Field(min_length=1, max_length=1), WrapValidator(_one_effect),
+    WithJsonSchema({
+        "type": "object", "minProperties": 1, "maxProperties": 1,
+        "propertyNames": {"pattern": EFFECT_NAME},
+        "additionalProperties": {"anyOf": [
+            {"type": "object", "propertyNames": {"pattern": OPTION_NAME}},
+            {"type": "number"}, {"type": "string"}]},
+        "description": "An effect: " + EFFECT_SHAPE})]
 
 
 class Strict(BaseModel):
@@ -262,6 +291,12 @@ class Shot(Strict):
         "described in its picture prompt")
     keyframe: ShotKeyframe = Field(default_factory=ShotKeyframe,
                                    description="This shot's keyframe (see top-level keyframes)")
+    effects: list[Effect] = Field(default_factory=list, description=(
+        "Effects applied to the shot's picture in order, each a per-shot tool of `storyreel "
+        "tool list` with its options: [{stabilize: {}}, {speed: {factor: 0.5}}]. A single "
+        "value instead of the options sets the effect's first option ({speed: 0.5} is "
+        "{speed: {factor: 0.5}}). The shot keeps its length: a slower clip is cut, a shorter "
+        "one holds its last frame"))
 
     @field_validator("camera", mode="before")
     @classmethod
@@ -373,9 +408,18 @@ class Storyboard(Strict):
         raise KeyError(shot_id)
 
 
-def json_schema() -> dict:
-    """JSON Schema of the storyboard, for editors (yaml-language-server) and tools."""
+def json_schema(effects: dict[str, dict] | None = None) -> dict:
+    """JSON Schema of the storyboard, for editors (yaml-language-server) and tools.
+
+    `effects` (effect name -> the schema of its value) makes each shot's `effects` list
+    name only those effects, each with its own options; without it the schema checks their
+    shape, as the model does."""
     schema = Storyboard.model_json_schema()
+    if effects:
+        schema["$defs"]["Shot"]["properties"]["effects"]["items"] = {"oneOf": [
+            {"type": "object", "properties": {name: value}, "required": [name],
+             "additionalProperties": False}
+            for name, value in sorted(effects.items())]}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "storyreel storyboard"
     return schema

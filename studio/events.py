@@ -8,8 +8,8 @@ from typing import Literal, TextIO
 
 from pydantic import BaseModel
 
-Stage = Literal["voice", "align", "visual", "segment", "audio", "mux"]
-STAGES: tuple[Stage, ...] = ("voice", "align", "visual", "segment", "audio", "mux")
+Stage = Literal["voice", "align", "visual", "effects", "segment", "audio", "mux"]
+STAGES: tuple[Stage, ...] = ("voice", "align", "visual", "effects", "segment", "audio", "mux")
 
 
 class Event(BaseModel):

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from storyreel.generators.base import ProgressCallback
 from storyreel.generators.keyframe import StillRequest
-from storyreel.generators.registry import get_keyframe_generator
+from storyreel.generators.registry import get_generator, get_keyframe_generator
 from storyreel.storyboards import Keyframes, Shot, Storyboard, compose_prompt, load_storyboard
 from storyreel.storyboards.atomic import write_text_atomic
 from storyreel.storyboards.errors import UserError
@@ -95,10 +95,11 @@ def _save_state(project: Project, state: KeyframeState) -> None:
 
 
 def needs_keyframe(board: Storyboard, shot: Shot) -> bool:
-    """Whether the shot's picture starts from a keyframe: keyframes are on, and the shot has
-    no picture of its own (an asset) and is not stock footage."""
+    """Whether the shot's picture starts from a keyframe: keyframes are on, the shot has no
+    picture of its own (an asset), and its generator starts from an image (stock footage
+    searches by words instead)."""
     return board.keyframes is not None and not shot.asset \
-        and board.generator.merged(shot.generator).name != "stock"
+        and get_generator(board.generator.merged(shot.generator).name).image_to_video
 
 
 def first_take(board: Storyboard, shot: Shot) -> int:
@@ -274,8 +275,8 @@ def _shot(board: Storyboard, shot_id: str) -> Shot:
         raise KeyframeError(f"no shot {shot_id!r}; the shots are "
                             f"{', '.join(s.id for s in board.shots)}") from None
     if not needs_keyframe(board, shot):
-        raise KeyframeError(f"shot {shot_id!r} needs no keyframe: its picture is its asset "
-                            "(or stock footage)")
+        raise KeyframeError(f"shot {shot_id!r} needs no keyframe: its picture is its asset, "
+                            "or its generator starts from no image (stock footage)")
     return shot
 
 

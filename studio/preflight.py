@@ -29,6 +29,7 @@ from storyreel.tools.speech import VoiceCannotSpeak, VoiceNotFound
 from storyreel.tools.tts import ResolvedVoice, resolve_voice
 
 from .cache import file_fingerprint
+from .effects import check_effects
 from .project import Project, ProjectError
 
 MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
@@ -84,7 +85,8 @@ def picture_generator(board: Storyboard, shot: Shot, footage: Path | None) -> st
 def check_storyboard(storyboard: Storyboard, project: Project,
                      document: CommentedMap | None = None) -> ResolvedVoice:
     """What the storyboard refers to: assets (opened and decoded), generators, reference
-    images, music file and voice (also what `storyreel validate` checks).
+    images, the shots' effects (known, with valid options), music file and voice (also what
+    `storyreel validate` checks).
 
     Every problem with the storyboard's content is raised together as one StoryboardError,
     each at its key's line in `document` (the parsed file; no lines without it). What this
@@ -115,6 +117,9 @@ def check_storyboard(storyboard: Storyboard, project: Project,
         if wrong:
             problems.append(problem_at(document, ("shots", index, "asset"),
                                        f"{label}: asset {wrong}"))
+        problems += [problem_at(document, ("shots", index, "effects", *effect.where),
+                                f"{label}: effect {effect.where[1]}: {effect.message}")
+                     for effect in check_effects(project.root, shot)[1]]
     for index, member in enumerate(storyboard.cast):
         wrong = member.reference and _file_problem(project, member.reference, "image", verdicts)
         if wrong:

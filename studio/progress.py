@@ -9,8 +9,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .events import STAGES, Event, Stage
 
 LABELS = {"voice": "narration", "align": "word timing", "visual": "visuals",
-          "segment": "segments", "audio": "sound mix", "mux": "final file"}
+          "effects": "effects", "segment": "segments", "audio": "sound mix", "mux": "final file"}
 WHOLE_PROGRAMME: tuple[Stage, ...] = ("audio", "mux")
+# Stages only some shots go through: their bar shows once the render plans them (a count).
+SOME_SHOTS: tuple[Stage, ...] = ("effects",)
 
 
 def subject(event: Event) -> str:
@@ -39,12 +41,14 @@ class RichProgress:
 
     def handle(self, event: Event) -> None:
         if event.kind == "plan" and event.stage in self.tasks:
-            self.progress.update(self.tasks[event.stage], total=event.total)
+            self.progress.update(self.tasks[event.stage], total=event.total,
+                                 visible=bool(event.total) or event.stage not in SOME_SHOTS)
             return
         if event.kind == "plan":
             for stage in STAGES:
                 total = 1 if stage in WHOLE_PROGRAMME else event.total
-                self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, shot="")
+                self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, shot="",
+                                                           visible=stage not in SOME_SHOTS)
             return
         if event.kind == "warning":
             where = f"{subject(event)}: " if subject(event) else ""

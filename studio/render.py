@@ -7,6 +7,7 @@ what an edit touched. A failed shot does not stop the others; the render then re
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -40,20 +41,24 @@ from storyreel.tools.subtitles import (
     write_ass,
     write_text_subtitles,
 )
-from storyreel.tools.tts import ResolvedVoice, speak
+from storyreel.tools.tts import ResolvedVoice
 
 from .cache import Cache, Entry, content_key, file_fingerprint
+from .effects import effects_job
 from .events import Event, EventSink, Stage, ignore
+from .farm import Farm
 from .interrupts import interrupts_stop
 from .keyframes import check_keyframes, shot_keyframe
 from .lock import RenderCancelled, render_lock
 from .manifest import RenderedShot, RenderManifest
 from .preflight import model_path, picture_generator, preflight, shot_footage, shot_seed
 from .project import Project
+from .stages import Job, body_work, picture_work, transition_work, voice_work
 from .takes import record_takes
 from .timeline import LEAD_SECONDS, Placement, place, shot_frames
 
 BODY_SPLIT_SECONDS = 4
+LOCAL_PICTURES = {"animatic", "stock", "stills"}  # generators that need no GPU
 
 
 
@@ -103,14 +108,16 @@ class Renderer:
 
     def __init__(self, storyboard_path: Path | str, output: Path | str | None = None,
                  events: EventSink = ignore, workers: int = 2,
-                 cancel: threading.Event | None = None, *, approved_only: bool = False):
+                 cancel: threading.Event | None = None, *, approved_only: bool = False,
+                 farm: Farm | None = None):
         self.project = Project.for_storyboard(storyboard_path)
+        self.farm = farm  # None: every stage runs in this process
         self.approved_only = approved_only  # refuse shots whose keyframe nobody approved
         self.storyboard, self.document = load_storyboard(self.project.storyboard_path)
         self.output = Path(output).resolve() if output else \
             self.project.out_dir / "final.mp4"
         self.events = events
-        self.workers = max(1, workers)
+        self.workers = farm.slots if farm is not None else max(1, workers)
         self.cache = Cache(self.project.cache_dir)
         self.redone: dict[str, int] = {}
         self.failures: dict[str, str] = {}
@@ -124,14 +131,30 @@ class Renderer:
         self.events(Event(kind=kind, stage=stage, **fields))
 
     def _produce(self, stage: Stage, shot: str, key: str, suffix: str,
-                 make: Callable[[Path], dict]) -> Entry:
+                 make: Callable[[Path], dict] | Job) -> Entry:
+        """The cache entry `key`, made if missing: by `make`, or by a Job (on the farm when
+        there is one, else here)."""
         self._emit("start", stage, shot=shot)
+        if isinstance(make, Job):
+            job = make
+            if self.farm is not None and not job.here:
+                make = lambda tmp: self.farm.run(job, tmp, self.cancel)  # noqa: E731
+            else:
+                def make(tmp: Path) -> dict:
+                    return job.run(tmp, progress=self._progress(stage, shot))
         entry = self.cache.produce(stage, key, suffix, make)
         if not entry.cached:
             with self._tally:
                 self.redone[stage] = self.redone.get(stage, 0) + 1
-        self._emit("cached" if entry.cached else "done", stage, shot=shot)
+        node = entry.meta.get("node") if self.farm is not None and not entry.cached else None
+        self._emit("cached" if entry.cached else "done", stage, shot=shot,
+                   **({"message": f"on {node}"} if node else {}))
         return entry
+
+    def _progress(self, stage: Stage, shot: str) -> Callable[[float], None]:
+        def progress(fraction: float) -> None:
+            self._emit("progress", stage, shot=shot, fraction=fraction)
+        return progress
 
     def _each(self, stage: Stage, states: list[_ShotState],
               work: Callable[[_ShotState], None], parallel: bool = False) -> None:
@@ -261,9 +284,11 @@ class Renderer:
         width, height = board.format.size
         states = [_ShotState(shot, shot_seed(board, shot)) for shot in board.shots]
         self._emit("plan", total=len(states), message=f"{len(states)} shots, {width}x{height}")
+        self._emit("plan", "effects", total=sum(bool(s.shot.effects) for s in states))
         self._say_how_shots_are_made(board)
 
-        self._each("voice", states, lambda s: self._voice(s, voice))
+        self._each("voice", states, lambda s: self._voice(s, voice),
+                   parallel=self.farm is not None)
         for state in states:
             speech = state.speech.meta["duration"] if state.speech else 0.0
             state.frames, warning = shot_frames(speech, state.shot.duration, fps)
@@ -318,12 +343,10 @@ class Renderer:
         key = content_key("voice", voice.identity, text, rate, voice.speaker, "timed",
                           self.storyboard.language if voice.language == "multilingual" else None)
 
-        def make(tmp: Path) -> dict:
-            speech = speak(voice, text, tmp, rate, self.storyboard.language)
-            words = [w.to_dict() for w in speech.words] if speech.words else None
-            return {"duration": speech.duration, "words": words}
-
-        state.speech = self._produce("voice", state.shot.id, key, ".wav", make)
+        job = Job("voice", state.shot.id, key, ".wav", voice_work,
+                  {"voice": voice, "text": text, "rate": rate,
+                   "language": self.storyboard.language})
+        state.speech = self._produce("voice", state.shot.id, key, ".wav", job)
 
     def _align(self, state: _ShotState, language: str) -> None:
         if state.speech is None:
@@ -383,16 +406,21 @@ class Renderer:
         if note:  # said on every render, cached or not: the picture misses the words
             self._emit("warning", shot=shot.id, message=note)
 
-        def progress(fraction: float) -> None:
-            self._emit("progress", "visual", shot=shot.id, fraction=fraction)
-
-        def make(tmp: Path) -> dict:
-            out = generator(request, tmp, progress)
-            video.check_frames(tmp, state.frames, f"the picture {generator.name} made")
-            return {"generator": out.generator, "frames": state.frames, "sound": out.has_sound,
-                    "credit": out.credit}
-
-        state.clip = self._produce("visual", shot.id, key, ".mp4", make)
+        inputs = {name: path for name, path in (("image", image), ("video", footage)) if path}
+        diffusion = generator.name not in LOCAL_PICTURES
+        job = Job("visual", shot.id, key, ".mp4", picture_work,
+                  {"generator": generator.name,
+                   "request": dataclasses.replace(request, image=None, video=None)},
+                  inputs, gpu=1.0 if diffusion else 0.0,
+                  pool=(generator.name, request.model) if diffusion else None,
+                  # stock footage remembers its choices in the project: searched from here
+                  here=generator.name == "stock")
+        state.clip = self._produce("visual", shot.id, key, ".mp4", job)
+        if shot.effects:  # on the picture, before subtitles; the shot keeps its frames
+            job = effects_job(self.project.root, shot, state.clip, state.frames, fps)
+            state.clip = self._produce("effects", shot.id, job.key, ".mp4", job)
+            if state.clip.meta.get("effects_note"):  # said on every render, cached or not
+                self._emit("warning", shot=shot.id, message=state.clip.meta["effects_note"])
 
     def _subtitles(self, state: _ShotState, look: SubtitleLook) -> None:
         """The shot's cues (for every subtitle file) and, when burning, its ASS file."""
@@ -418,14 +446,15 @@ class Renderer:
             for first, count in body_parts(spot.head, spot.frames - spot.head - spot.tail, fps):
                 key = content_key("body", state.clip.path.name, state.subtitles_key, first,
                                   count, video.segment_encoding(fps))
-                jobs.append((state.shot.id, key, self._body_job(state, first, count, fps), count))
+                jobs.append((state.shot.id, key, self._body_job(state, key, first, count, fps),
+                             count))
             if spot.tail:
                 after = states[i + 1]
                 key = content_key("transition", state.clip.path.name, state.subtitles_key,
                                   after.clip.path.name, after.subtitles_key, state.shot.transition,
                                   spot.frames - spot.tail, spot.tail, video.segment_encoding(fps))
-                jobs.append((state.shot.id, key, self._transition_job(state, after, spot, fps),
-                             spot.tail))
+                jobs.append((state.shot.id, key,
+                             self._transition_job(state, after, key, spot, fps), spot.tail))
         self._emit("plan", "segment", total=len(jobs))
         results: list[Path | None] = [None] * len(jobs)
 
@@ -443,20 +472,21 @@ class Renderer:
         return [r for r in results if r is not None]
 
     @staticmethod
-    def _body_job(state: _ShotState, first: int, count: int, fps: int):
-        def make(tmp: Path) -> dict:
-            video.encode_body(state.clip.path, state.subtitles, first, count, fps, tmp)
-            return {"frames": count}
-        return make
+    def _body_job(state: _ShotState, key: str, first: int, count: int, fps: int) -> Job:
+        inputs = {"clip": state.clip.path} | ({"subtitles": state.subtitles}
+                                              if state.subtitles else {})
+        return Job("segment", state.shot.id, key, ".mp4", body_work,
+                   {"first": first, "count": count, "fps": fps}, inputs)
 
     @staticmethod
-    def _transition_job(state: _ShotState, after: _ShotState, spot: Placement, fps: int):
-        def make(tmp: Path) -> dict:
-            video.encode_transition(state.clip.path, state.subtitles, spot.frames - spot.tail,
-                                    after.clip.path, after.subtitles, spot.tail,
-                                    state.shot.transition, fps, tmp)
-            return {"frames": spot.tail}
-        return make
+    def _transition_job(state: _ShotState, after: _ShotState, key: str, spot: Placement,
+                        fps: int) -> Job:
+        inputs = {"left": state.clip.path, "right": after.clip.path}
+        inputs |= {"left_subtitles": state.subtitles} if state.subtitles else {}
+        inputs |= {"right_subtitles": after.subtitles} if after.subtitles else {}
+        return Job("segment", state.shot.id, key, ".mp4", transition_work,
+                   {"left_first": spot.frames - spot.tail, "count": spot.tail,
+                    "kind": state.shot.transition, "fps": fps}, inputs)
 
     def _wants_ambience(self) -> bool:
         """Whether any shot may bring its own sound: footage, or a generator that makes it."""
@@ -529,10 +559,11 @@ class Renderer:
 
 def render(storyboard_path: Path | str, output: Path | str | None = None,
            events: EventSink = ignore, workers: int = 2,
-           cancel: threading.Event | None = None, *, approved_only: bool = False
-           ) -> RenderResult:
+           cancel: threading.Event | None = None, *, approved_only: bool = False,
+           farm: Farm | None = None) -> RenderResult:
     """Render `storyboard_path` to `output` (default: PROJECT/out/final.mp4); setting
     `cancel` stops it at the next step, leaving a project that resumes. `approved_only`
-    refuses (before any work) when a shot's keyframe is not approved."""
+    refuses (before any work) when a shot's keyframe is not approved; with `farm`, per-shot
+    work runs on its Ray cluster (studio/farm.py) and comes back byte-identical."""
     return Renderer(storyboard_path, output, events, workers, cancel,
-                    approved_only=approved_only).run()
+                    approved_only=approved_only, farm=farm).run()

@@ -37,6 +37,7 @@ class Job:
     inputs: dict[str, Path] = field(default_factory=dict)
     gpu: float = 0.0
     pool: tuple[str, str | None] | None = None
+    here: bool = False  # must run in the caller's process (it keeps state in the project)
 
     def run(self, output: Path, inputs: dict[str, Path] | None = None,
             progress: ProgressCallback | None = None) -> dict:

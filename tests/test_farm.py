@@ -71,16 +71,17 @@ def test_a_worker_killed_mid_shot_is_redone_and_the_bytes_are_the_same(cluster, 
     killed = []
 
     def kill_a_busy_worker() -> None:
-        from ray.util.state import list_tasks
+        """A Ray worker's process title is `ray::TASK` while it runs one."""
+        import psutil
 
-        for _ in range(200):
-            running = [t for t in list_tasks(filters=[("state", "=", "RUNNING")])
-                       if t.name.endswith("work_remotely") and t.worker_pid]
-            if running:
-                os.kill(running[0].worker_pid, signal.SIGKILL)
-                killed.append(running[0].worker_pid)
-                return
-            time.sleep(0.1)
+        for _ in range(600):
+            for proc in psutil.process_iter(["cmdline"]):
+                line = " ".join(proc.info["cmdline"] or [])
+                if line.startswith("ray::work_remotely"):
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed.append(proc.pid)
+                    return
+            time.sleep(0.05)
 
     killer = threading.Thread(target=kill_a_busy_worker)
     killer.start()

@@ -4,6 +4,7 @@ the tools are plain module-level functions; they never touch a file outside the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,16 @@ from storyreel.storyboards.edits import StoryboardEditor
 from storyreel.storyboards.errors import UserError
 from storyreel.storyboards.model import Aspect, Camera, Transition
 from storyreel.storyboards.paths import inside_project
+from storyreel.tools.capabilities import (
+    Capability,
+    CapabilityError,
+    all_capabilities,
+    get_capability,
+    run_capability,
+)
+from storyreel.tools.ffmpeg import FFmpegError
+
+STATE_FOLDER = ".storyreel"  # the studio's own files in a project: no tool writes there
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,8 @@ def show_storyboard(runtime: Runtime) -> str:
             extra += f" seed={shot.generator.seed}"
         if "name" in shot.generator.model_fields_set:
             extra += f" generator={shot.generator.name}"
+        if shot.effects:
+            extra += f" effects={json.dumps(shot.effects)}"
         heard = f"\n   sound: {shot.sound}" if shot.sound else ""
         lines.append(f"{number}. id={shot.id} camera={shot.camera} transition="
                      f"{shot.transition}{extra}\n   narration: {shot.narration}\n"
@@ -335,12 +348,102 @@ def project_status(runtime: Runtime) -> str:
     return _safely(runtime.context.status)
 
 
+def _root(runtime: Runtime) -> Path:
+    return _editor(runtime).path.resolve().parent
+
+
+def _in_project(root: Path, relative: str, what: str) -> Path:
+    path = inside_project(root, relative)
+    if path is None:
+        raise ValueError(f"{what} {relative!r} is outside the project folder; only files "
+                         "inside it can be used")
+    return path
+
+
+def _with_files(entry: Capability, options: dict[str, Any], root: Path) -> dict[str, Any]:
+    """`options` with the files they name found inside the project (any other refused)."""
+    fields = entry.options.model_json_schema().get("properties", {})
+    found = dict(options)
+    for name, value in options.items():
+        spec = fields.get(name, {})
+        if any(part.get("format") in ("file-path", "path")
+               for part in (spec, *spec.get("anyOf", []))):
+            found[name] = _in_project(root, str(value), f"option {name}")
+    return found
+
+
+@tool
+def list_tools() -> str:
+    """List every audio/video tool run_tool can use: its name, kind, how many input files it
+    takes, what it does and its option names. Tools marked 'effect' can also be put on a
+    shot with add_effect, so every render applies them."""
+    lines = []
+    for entry in all_capabilities():
+        low, high = entry.inputs
+        count = str(low) if low == high else f"{low}-{high}"
+        mark = ", effect" if entry.effect else ""
+        options = ", ".join(entry.options.model_fields) or "none"
+        lines.append(f"{entry.name} ({entry.kind}{mark}, {count} input(s), writes "
+                     f"{entry.output_suffix}): {entry.summary}. Options: {options}")
+    return "\n".join(lines)
+
+
+@tool
+def run_tool(name: str, inputs: list[str], output: str, runtime: Runtime,
+             options: dict[str, Any] | None = None) -> str:
+    """Run one tool of list_tools on files in the project (paths relative to the project
+    folder, e.g. out/final.mp4 or assets/clip.mp4) and write `output` there, e.g.
+    run_tool('reframe', ['out/final.mp4'], 'out/vertical.mp4', {'aspect': '9:16'}).
+    Options that name a file take a path in the project too."""
+    def run() -> str:
+        root = _root(runtime)
+        entry = get_capability(name)
+        sources = [_in_project(root, path, "input") for path in inputs]
+        target = _in_project(root, output, "output")
+        if target == _editor(runtime).path.resolve() or \
+                target.is_relative_to(root / STATE_FOLDER):
+            raise ValueError(f"output {output!r} would replace the storyboard or the studio's "
+                             "own files; choose a file in out/ or assets/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            made = run_capability(name, sources, target, _with_files(entry, options or {}, root))
+        except FFmpegError as error:
+            raise CapabilityError(f"{name} failed: {error.summary}") from None
+        return f"{name} wrote {made.relative_to(root).as_posix()}"
+    return _safely(run)
+
+
+@tool
+def add_effect(shot_id: str, name: str, runtime: Runtime,
+               options: dict[str, Any] | None = None) -> str:
+    """Put an effect on a shot's picture, applied at every render after the picture is made:
+    one of the tools list_tools marks 'effect' (stabilize, speed, slowmo, reverse, freeze,
+    crop, grade, ...) with its options, e.g. add_effect('cup', 'speed', {'factor': 0.5}).
+    The shot keeps its length. Effects run in the order they were added."""
+    def run() -> str:
+        entry = get_capability(name)
+        if not entry.effect:
+            effects = ", ".join(e.name for e in all_capabilities() if e.effect)
+            raise ValueError(f"{name} is not a per-shot effect; effects are: {effects}")
+        entry.options.model_validate(_with_files(entry, options or {}, _root(runtime)))
+        _editor(runtime).add_effect(shot_id, name, options or {})
+        return f"added the {name} effect to shot {shot_id}"
+    return _safely(run)
+
+
+@tool
+def remove_effect(shot_id: str, name: str, runtime: Runtime) -> str:
+    """Take an effect (every one of that name) off a shot."""
+    return _apply(lambda: _editor(runtime).remove_effect(shot_id, name),
+                  f"removed the {name} effect from shot {shot_id}")
+
+
 STUDIO_TOOLS: list[BaseTool] = [
     show_storyboard, set_narration, set_visual, set_sound, set_shot_options, add_shot,
     remove_shot, move_shot, split_shot, merge_shots, set_style, set_look, add_cast_member,
     edit_cast_member, remove_cast_member, set_shot_cast, set_voice, set_music, set_ambience,
     set_generator, set_aspect, use_asset, list_assets, set_seed, validate_storyboard,
-    render_video, project_status]
+    render_video, project_status, list_tools, run_tool, add_effect, remove_effect]
 
 
 def _inside(storyboard: Path, relative: str) -> bool:

@@ -178,14 +178,11 @@ def full_size_generator(name: str, layers: int) -> DiffusionGenerator:
 
     class FullSizeRandom(backend):
         def load(self, model: str, dtype: Any, local_only: bool) -> tuple[Any, Any]:
-            preset = next((p for p, chosen in self.presets.items() if chosen.model == model),
-                          "final")
-            return build(preset, dtype, self.device(), layers)
+            return build(model.rsplit("/", 1)[1], dtype, self.device(), layers)
 
     generator = FullSizeRandom()
     # Each preset its own checkpoint id, so each builds (and is kept) once.
-    generator.presets = {preset: dataclasses.replace(chosen, model=chosen.model or
-                                                     f"{generator.default_model}@{preset}")
+    generator.presets = {preset: dataclasses.replace(chosen, model=f"full-size-random/{preset}")
                          for preset, chosen in generator.presets.items()}
     return generator
 
@@ -323,8 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         real = gpu and not args.full_size_random
         for name, generator in generators.items():
             for preset in args.presets:
-                missing = [w for w in generator.weights(preset) if not weights_on_disk(w)]
-                if real and missing:
+                missing = [w for w in generator.weights(preset) if real and not weights_on_disk(w)]
+                if missing:
                     print(f"{name} {preset}: skipped, {', '.join(missing)} not on disk "
                           f"(storyreel models pull {name} --preset {preset})")
                     continue

@@ -216,10 +216,13 @@ class DiffusionGenerator(ABC):
             options["image"] = image
         if schedule:
             options[self.schedule_argument] = list(schedule)
-        result = pipe(prompt=prompt, negative_prompt=negative_prompt or None, height=height,
-                      width=width, num_frames=num_frames, num_inference_steps=steps,
-                      guidance_scale=guidance, generator=generator, output_type="pt",
-                      callback_on_step_end=callback, **options)
+        # diffusers warns on every call that fixed timesteps skip its shifting, which is what
+        # a distilled schedule wants.
+        with _diffusers_quiet() if schedule else contextlib.nullcontext():
+            result = pipe(prompt=prompt, negative_prompt=negative_prompt or None, height=height,
+                          width=width, num_frames=num_frames, num_inference_steps=steps,
+                          guidance_scale=guidance, generator=generator, output_type="pt",
+                          callback_on_step_end=callback, **options)
         return self.unpack(pipe, result)
 
     def unpack(self, pipe: Any, result: Any) -> Generated:

@@ -230,6 +230,39 @@ class StoryboardEditor:
         del shots[second]
         return self._commit(doc)
 
+    @_serialised
+    def add_effect(self, shot_id: str, name: str, options: dict[str, Any] | None = None
+                   ) -> Storyboard:
+        """Add `{name: options}` at the end of a shot's effects. Only the entry's shape is
+        checked here; the studio checks the name and options against the toolkit."""
+        _, doc = self.load()
+        shot = self._shots(doc)[self._index(doc, shot_id)]
+        entry = CommentedMap({name: CommentedMap(options or {})})
+        entry.fa.set_flow_style()
+        if not isinstance(shot.get("effects"), list):
+            shot["effects"] = CommentedSeq()
+            shot["effects"].fa.set_flow_style()  # `effects: [{speed: {factor: 0.5}}]`
+        shot["effects"].append(entry)
+        return self._commit(doc)
+
+    @_serialised
+    def remove_effect(self, shot_id: str, name: str) -> Storyboard:
+        """Remove every `name` effect from a shot (with the last one, its `effects` key)."""
+        _, doc = self.load()
+        shot = self._shots(doc)[self._index(doc, shot_id)]
+        effects = shot.get("effects") if isinstance(shot.get("effects"), list) else []
+        found = [index for index, effect in enumerate(effects)
+                 if isinstance(effect, dict) and name in effect]
+        if not found:
+            listed = ", ".join(str(next(iter(e), "?")) for e in effects if isinstance(e, dict))
+            raise EditError(f"shot {shot_id!r} has no {name} effect; its effects: "
+                            f"{listed or 'none'}")
+        for index in reversed(found):
+            del effects[index]
+        if not effects:
+            del shot["effects"]
+        return self._commit(doc)
+
     def _cast(self, doc: CommentedMap) -> list:
         cast = doc.get("cast")
         return cast if isinstance(cast, list) else []

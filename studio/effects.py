@@ -135,14 +135,14 @@ def parse_effect(root: Path, index: int, effect: dict[str, Any]
             option = str(item["loc"][0]) if item["loc"] else ""
             where = (index, name) if shorthand or not option or option not in options \
                 else (index, name, option)
-            text = item["msg"].removeprefix("Value error, ")
-            text = text[:1].lower() + text[1:]
+            text = item["msg"].removeprefix("Value error, ").removeprefix("Input ")
             if item["type"] == "extra_forbidden":
                 known = ", ".join(entry.options.model_fields) or "none"
                 text = f"no option {option!r} (options: {known})"
+            elif item["type"] == "missing":
+                text = f"option {option!r} is required"
             elif option:
-                text = f"{option} {text}" + (f" (got {item['input']!r})"
-                                             if item["type"] != "missing" else "")
+                text = f"{option} {text} (got {item['input']!r})"
             problems.append(EffectProblem(where, text))
         return None, problems
     plain = {key: item for key, item in options.items() if key not in files}

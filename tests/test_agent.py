@@ -329,3 +329,50 @@ def test_a_split_shot_keeps_its_cast_in_both_halves_written_out(short_project):
     assert board.shot("leaves-a").cast == board.shot("leaves-b").cast == ["monk"]
     assert (board.shot("leaves-a").generator.seed, board.shot("leaves-b").generator.seed) == (
         None, 5)
+
+
+def test_the_agent_puts_effects_on_a_shot_and_takes_them_off(short_project):
+    events = run_tools(short_project,
+                       [call("add_effect", shot_id="cup", name="speed", options={"factor": 0.5})],
+                       [call("add_effect", shot_id="cup", name="stabilize")],
+                       [call("add_effect", shot_id="cup", name="scenes")],
+                       [call("add_effect", shot_id="cup", name="speed", options={"fator": 2})],
+                       [call("add_effect", shot_id="cup", name="grade",
+                             options={"lut": "../../looks/warm.cube"})],
+                       [call("remove_effect", shot_id="cup", name="stabilize")],
+                       [call("remove_effect", shot_id="leaves", name="speed")])
+    assert all("error" in e for e in events[2:5]) and "not a per-shot effect" in events[2]
+    assert "outside the project" in events[4] and "has no speed effect" in events[6]
+    board, _ = load_storyboard(short_project.storyboard_path)
+    assert board.shot("cup").effects == [{"speed": {"factor": 0.5}}]
+    text = short_project.storyboard_path.read_text()
+    assert "effects: [{speed: {factor: 0.5}}]" in text and text.startswith("# A three-shot")
+    assert len(list(short_project.history_dir.iterdir())) == 3  # two adds and a removal
+
+
+def test_the_agent_runs_any_tool_on_project_files_only(short_project, tmp_path: Path):
+    import storyreel.agent.capabilities  # noqa: F401  (the tools that need the LLM, as the CLI)
+    from storyreel.tools.ffmpeg import run_ffmpeg
+    from storyreel.tools.video import count_frames
+
+    clip = short_project.root / "assets" / "clip.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=128x72:r=12:d=1", "-pix_fmt", "yuv420p",
+                str(clip)])
+    outside = tmp_path / "elsewhere.mp4"
+    events = run_tools(short_project, [call("list_tools")],
+                       [call("run_tool", name="reverse", inputs=["assets/clip.mp4"],
+                             output="out/clip-reversed.mp4")],
+                       [call("run_tool", name="reverse", inputs=["assets/clip.mp4"],
+                             output=str(outside))],
+                       [call("run_tool", name="reverse", inputs=["../../etc/hosts"],
+                             output="out/x.mp4")],
+                       [call("run_tool", name="reverse", inputs=["assets/clip.mp4"],
+                             output="storyboard.yaml")],
+                       [call("run_tool", name="speed", inputs=["assets/clip.mp4"],
+                             output="out/fast.mp4", options={"factor": 99})])
+    assert "speed (picture, effect" in events[0] and "translate-subs" in events[0]
+    assert "reverse wrote out/clip-reversed.mp4" in events[1]
+    assert count_frames(short_project.out_dir / "clip-reversed.mp4") == 12
+    assert all("error" in e for e in events[2:]) and not outside.exists()
+    assert short_project.storyboard_path.read_text().startswith("# A three-shot")
+    assert not (short_project.out_dir / "fast.mp4").exists()

@@ -96,7 +96,7 @@ def test_unknown_effects_and_bad_options_are_located_in_the_file(tmp_path: Path)
     messages = [problem.message for problem in caught.value.problems]
     assert messages[0] == "shot 'second' (2nd): effect spede: no effect named 'spede'; did you " \
                           "mean speed?"
-    assert "factor input should be less than or equal to 10 (got 99)" in messages[1]
+    assert "factor should be less than or equal to 10 (got 99)" in messages[1]
     assert "scenes is a tool but not a per-shot effect" in messages[2]
     assert "is outside the project folder" in messages[3]
     assert "no option 'fator' (options: factor, to)" in messages[4]

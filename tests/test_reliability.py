@@ -214,3 +214,11 @@ def test_emoji_only_narration_is_a_silent_shot_and_tags_are_honoured_not_shown(s
     srt = result.video.with_suffix(".srt").read_text(encoding="utf-8")
     assert "break" not in srt and "<" not in srt
     assert "picked by hand" in srt
+
+
+def test_a_render_without_the_farm_never_imports_ray(short_project):
+    code = ("import sys; from storyreel.studio.render import render; render(sys.argv[1]); "
+            "print('ray' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(short_project.root)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr[-500:]

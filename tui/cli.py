@@ -207,7 +207,11 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
            workers: Annotated[int, typer.Option(help="Shots rendered at once")] = 2,
            approved_only: Annotated[bool, typer.Option(
                "--approved-only", help="Refuse to start unless every shot's keyframe is "
-               "approved (storyreel keyframes)")] = False) -> None:
+               "approved (storyreel keyframes)")] = False,
+           farm: Annotated[str | None, typer.Option(
+               "--farm", metavar="ADDRESS", help="Render the shots on a Ray cluster: auto "
+               "(RAY_ADDRESS or a cluster started here), ray://host:10001, or local (a "
+               "throwaway one on this machine); needs storyreel[farm]")] = None) -> None:
     """Render a storyboard into an MP4 with SRT, WebVTT and ASS subtitles beside it.
 
     Finished work is cached in .storyreel/: after an edit only what changed is redone,
@@ -218,18 +222,72 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
 
     if not json_events and sys.stdin.isatty():
         _user_errors(lambda: _offer_missing_checkpoints(file))
-    if json_events:
-        result = _user_errors(lambda: run_render(file, output, JsonLines(sys.stdout), workers,
-                                                 approved_only=approved_only))
-    else:
-        with RichProgress(err) as progress:
-            result = _user_errors(lambda: run_render(file, output, progress.handle, workers,
-                                                     approved_only=approved_only))
+    cluster = _user_errors(lambda: _farm(farm)) if farm else None
+    try:
+        if json_events:
+            result = _user_errors(lambda: run_render(file, output, JsonLines(sys.stdout),
+                                                     workers, approved_only=approved_only,
+                                                     farm=cluster))
+        else:
+            with RichProgress(err) as progress:
+                result = _user_errors(lambda: run_render(file, output, progress.handle, workers,
+                                                         approved_only=approved_only,
+                                                         farm=cluster))
+    finally:
+        if cluster is not None:
+            cluster.close()
     if json_events:
         return
     redone = ", ".join(f"{stage} {count}" for stage, count in result.redone.items()) or "nothing"
     out.print(f"[green]rendered[/] {result.video} ({result.duration:.1f} s); subtitles: "
               f"{', '.join(p.name for p in result.subtitles)}; redone: {redone}")
+
+
+def _farm(address: str):
+    from storyreel.studio.farm import Farm
+
+    with err.status(f"connecting to the render farm ({address})..."):
+        return Farm(address)
+
+
+@app.command()
+def batch(manifest: Annotated[Path, typer.Argument(help="A YAML list or CSV of rows: "
+                                                   "storyboard: PATH or brief: TEXT (with seconds, "
+                                                   "aspect, voice, model), and project: FOLDER")],
+          farm: Annotated[str | None, typer.Option("--farm", metavar="ADDRESS",
+                                                   help="Render on a Ray cluster (see render "
+                                                   "--farm)")] = None,
+          jobs: Annotated[int, typer.Option("-j", "--jobs", help="Videos rendered at once")]
+          = 1) -> None:
+    """Make many videos from one manifest. A failing row does not stop the others; rows whose
+    storyboard has not changed since they last rendered are skipped. Exits 1 if any row
+    failed."""
+    from storyreel.studio.batch import Batch
+    from storyreel.studio.planning import planned_data
+    from storyreel.studio.render import render as run_render
+
+    cluster = _user_errors(lambda: _farm(farm)) if farm else None
+    try:
+        runner = _user_errors(lambda: Batch(
+            manifest, lambda path: run_render(path, farm=cluster).duration, jobs,
+            plan=lambda brief, model: planned_data(brief, model, lambda _: None)))
+        with err.status(f"rendering {len(runner.rows)} videos..."):
+            outcomes = runner.run()
+    finally:
+        if cluster is not None:
+            cluster.close()
+    table = Table(title=f"batch {manifest.name}")
+    for column in ("row", "project", "status", "length", "seconds", "error"):
+        table.add_column(column)
+    for outcome in outcomes:
+        style = {"rendered": "green", "skipped": "dim", "failed": "red"}[outcome.status]
+        table.add_row(str(outcome.row), Path(outcome.project).name,
+                      Text(outcome.status, style=style),
+                      f"{outcome.length:.1f}" if outcome.length else "",
+                      f"{outcome.seconds:.1f}", Text(outcome.error))
+    out.print(table)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
 
 
 def _offer_missing_checkpoints(file: Path) -> None:

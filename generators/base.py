@@ -67,9 +67,9 @@ class ClipOutput:
     generator: str
     has_sound: bool = False
     credit: str = ""  # author, page and licence of footage that is not the user's (stock)
-    # Where the time went (diffusion backends; 0 elsewhere): loading the pipeline (0 when it
-    # was already loaded), denoising (text encoding included), VAE decoding, and fitting and
-    # encoding the clip (CPU or NVENC, outside the GPU lock).
+    # Where the time went (diffusion backends; 0 elsewhere): loading the pipeline (about 0
+    # when it was already loaded), denoising (text encoding included), VAE decoding (with the
+    # frames' way to the CPU), and fitting and encoding the clip (after the GPU is released).
     load_seconds: float = 0.0
     denoise_seconds: float = 0.0
     decode_seconds: float = 0.0

@@ -324,8 +324,9 @@ class DiffusionGenerator(ABC):
             state["cache"] = request.cache
         if state["attention"] != request.attention:
             if not self.attention_backends:
-                notes.append(f"{self.name}: diffusers' attention for this model takes no other "
-                             f"kernels: attention {request.attention} not used, PyTorch SDPA is")
+                if request.attention != "sdpa":
+                    notes.append(f"{self.name}: diffusers' attention for this model takes no "
+                                 f"other kernels: PyTorch SDPA, not {request.attention}")
             else:
                 notes.append(use_attention(transformer, request.attention,
                                            self.device() == "cuda"))

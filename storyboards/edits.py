@@ -237,12 +237,11 @@ class StoryboardEditor:
         checked here; the studio checks the name and options against the toolkit."""
         _, doc = self.load()
         shot = self._shots(doc)[self._index(doc, shot_id)]
-        entry = CommentedMap({name: CommentedMap(options or {})})
-        entry.fa.set_flow_style()
+        settings = CommentedMap(options or {})
+        settings.fa.set_flow_style()  # `- speed: {factor: 0.5}`, one effect a line
         if not isinstance(shot.get("effects"), list):
             shot["effects"] = CommentedSeq()
-            shot["effects"].fa.set_flow_style()  # `effects: [{speed: {factor: 0.5}}]`
-        shot["effects"].append(entry)
+        shot["effects"].append(CommentedMap({name: settings}))
         return self._commit(doc)
 
     @_serialised

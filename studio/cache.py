@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ class Entry:
 class Cache:
     def __init__(self, root: Path):
         self.root = root
+        self._making: dict[tuple[str, str], threading.Lock] = {}
+        self._locks = threading.Lock()
 
     def _paths(self, stage: str, key: str, suffix: str) -> tuple[Path, Path]:
         folder = self.root / stage
@@ -55,6 +58,13 @@ class Cache:
         found = self.get(stage, key, suffix)
         if found:
             return found
+        with self._locks:  # two shots that need the same entry make it once
+            making = self._making.setdefault((stage, key), threading.Lock())
+        with making:
+            found = self.get(stage, key, suffix)
+            return found or self._make(stage, key, suffix, make)
+
+    def _make(self, stage: str, key: str, suffix: str, make: Callable[[Path], dict]) -> Entry:
         artifact, meta_path = self._paths(stage, key, suffix)
         artifact.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(artifact) as tmp:

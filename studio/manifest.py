@@ -20,6 +20,7 @@ class RenderedShot(BaseModel):
     clip: Path | None  # the shot's picture in the cache
     narration_start: float  # seconds into the video where its narration starts
     speech_seconds: float
+    speech: Path | None = None  # its narration in the cache (None: silent, or an older render)
 
 
 class RenderManifest(BaseModel):
@@ -27,6 +28,7 @@ class RenderManifest(BaseModel):
     fps: int
     subtitles: list[Path]  # the .srt, .vtt and .ass files written beside the video
     shots: list[RenderedShot]
+    music: Path | None = None  # the music file under the programme (mixed trimmed and faded)
 
     @model_validator(mode="before")
     @classmethod

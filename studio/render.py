@@ -51,6 +51,7 @@ from .interrupts import interrupts_stop
 from .keyframes import check_keyframes, shot_keyframe
 from .lock import RenderCancelled, render_lock
 from .manifest import RenderedShot, RenderManifest
+from .platforms import Platform, cap_bitrate, check_length, for_platform
 from .preflight import model_path, picture_generator, preflight, shot_footage, shot_seed
 from .project import Project
 from .stages import Job, body_work, picture_work, transition_work, voice_work
@@ -109,13 +110,16 @@ class Renderer:
     def __init__(self, storyboard_path: Path | str, output: Path | str | None = None,
                  events: EventSink = ignore, workers: int = 2,
                  cancel: threading.Event | None = None, *, approved_only: bool = False,
-                 farm: Farm | None = None):
+                 farm: Farm | None = None, platform: Platform | None = None):
         self.project = Project.for_storyboard(storyboard_path)
         self.farm = farm  # None: every stage runs in this process
         self.approved_only = approved_only  # refuse shots whose keyframe nobody approved
         self.storyboard, self.document = load_storyboard(self.project.storyboard_path)
+        self.platform = platform  # a delivery preset: its frame for this render, file untouched
+        if platform is not None:
+            self.storyboard = for_platform(self.storyboard, platform)
         self.output = Path(output).resolve() if output else \
-            self.project.out_dir / "final.mp4"
+            self.project.out_dir / (f"final-{platform.name}.mp4" if platform else "final.mp4")
         self.events = events
         self.workers = farm.slots if farm is not None else max(1, workers)
         self.cache = Cache(self.project.cache_dir)
@@ -297,6 +301,8 @@ class Renderer:
         placements, total_frames = place([s.frames for s in states],
                                          [s.shot.transition for s in states], fps)
         total = total_frames / fps
+        if self.platform is not None:  # before any picture is made
+            check_length(self.platform, total)
 
         def align() -> None:
             self._each("align", states, lambda s: self._align(s, board.language))
@@ -323,6 +329,9 @@ class Renderer:
             raise RenderError(self.failures)
         self._emit("start", "mux")
         video.join(segments, audio.path, self.output, total_frames)
+        capped = self.platform and cap_bitrate(self.output, self.platform)
+        if capped:
+            self._emit("warning", message=capped)
         subtitle_files = write_text_subtitles(
             [(p.start_frame / fps + LEAD_SECONDS, s.cues)
              for s, p in zip(states, placements, strict=True)], self.output, look)
@@ -546,12 +555,15 @@ class Renderer:
     def _write_manifest(self, states: list[_ShotState], placements: list[Placement],
                         fps: int, subtitles: list[Path]) -> None:
         """What was rendered, for the TUI and scripts (not authored: lives in .storyreel/)."""
+        last = placements[-1]
         RenderManifest(
             output=self.output, fps=fps, subtitles=subtitles,
+            music=self._music((last.start_frame + last.frames) / fps),  # made by the mix
             shots=[RenderedShot(id=s.shot.id, start=p.start_frame / fps, frames=p.frames,
                                 clip=s.clip.path if s.clip else None,
                                 narration_start=p.start_frame / fps + LEAD_SECONDS,
-                                speech_seconds=s.speech.meta["duration"] if s.speech else 0.0)
+                                speech_seconds=s.speech.meta["duration"] if s.speech else 0.0,
+                                speech=s.speech.path if s.speech else None)
                    for s, p in zip(states, placements, strict=True)],
         ).save(self.project.last_render_path)
         record_takes(self.project, {s.shot.id: (s.seed, s.clip.path) for s in states if s.clip})
@@ -560,10 +572,11 @@ class Renderer:
 def render(storyboard_path: Path | str, output: Path | str | None = None,
            events: EventSink = ignore, workers: int = 2,
            cancel: threading.Event | None = None, *, approved_only: bool = False,
-           farm: Farm | None = None) -> RenderResult:
+           farm: Farm | None = None, platform: Platform | None = None) -> RenderResult:
     """Render `storyboard_path` to `output` (default: PROJECT/out/final.mp4); setting
     `cancel` stops it at the next step, leaving a project that resumes. `approved_only`
     refuses (before any work) when a shot's keyframe is not approved; with `farm`, per-shot
-    work runs on its Ray cluster (studio/farm.py) and comes back byte-identical."""
+    work runs on its Ray cluster (studio/farm.py) and comes back byte-identical; `platform`
+    renders for a delivery preset (studio/platforms.py) to PROJECT/out/final-NAME.mp4."""
     return Renderer(storyboard_path, output, events, workers, cancel,
-                    approved_only=approved_only, farm=farm).run()
+                    approved_only=approved_only, farm=farm, platform=platform).run()

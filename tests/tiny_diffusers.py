@@ -215,14 +215,15 @@ def tiny_image_encoder(projection_dim: int):
 
 
 def tiny_image_vae(flow: bool = False):
-    """A two-block image VAE (2x down); `flow`: with the latent shift FLUX and SD3 use."""
+    """A four-block image VAE: 8x down, as the real ones, so the denoiser sees latents of the
+    real models' size; `flow`: with the latent shift FLUX and SD3 use."""
     from diffusers import AutoencoderKL
 
     torch.manual_seed(0)
     scaling = {"shift_factor": 0.0609, "scaling_factor": 1.5035} if flow else {}
-    return AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(8, 8),
-                         down_block_types=("DownEncoderBlock2D",) * 2,
-                         up_block_types=("UpDecoderBlock2D",) * 2, layers_per_block=1,
+    return AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(8, 8, 8, 8),
+                         down_block_types=("DownEncoderBlock2D",) * 4,
+                         up_block_types=("UpDecoderBlock2D",) * 4, layers_per_block=1,
                          latent_channels=4, norm_num_groups=2, sample_size=32,
                          mid_block_add_attention=False, **scaling)
 
@@ -280,7 +281,7 @@ def save_tiny_sd3(folder: Path) -> Path:
     transformer = SD3Transformer2DModel(
         sample_size=32, patch_size=1, in_channels=4, num_layers=1, attention_head_dim=8,
         num_attention_heads=4, caption_projection_dim=32, joint_attention_dim=32,
-        pooled_projection_dim=64, out_channels=4, pos_embed_max_size=192)
+        pooled_projection_dim=64, out_channels=4)
     pipe = StableDiffusion3Pipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(), vae=tiny_image_vae(True),
         text_encoder=tiny_clip_text(projection=True), tokenizer=tiny_tokenizer(),

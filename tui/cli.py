@@ -23,6 +23,7 @@ from storyreel.studio.project import STORYBOARD
 from storyreel.tools.ffmpeg import FFmpegError
 from storyreel.tools.paths import CACHE_VARIABLE, cache_dir
 
+from .import_cli import import_command
 from .keyframes_cli import keyframes, plan_cost
 from .tool_cli import TOOL_SETTINGS, tool
 
@@ -211,7 +212,11 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
            farm: Annotated[str | None, typer.Option(
                "--farm", metavar="ADDRESS", help="Render the shots on a Ray cluster: auto "
                "(RAY_ADDRESS or a cluster started here), ray://host:10001, or local (a "
-               "throwaway one on this machine); needs storyreel[farm]")] = None) -> None:
+               "throwaway one on this machine); needs storyreel[farm]")] = None,
+           target: Annotated[str | None, typer.Option(
+               "--for", metavar="PLATFORM", help="Render for youtube, shorts, tiktok or reels: "
+               "its frame, frame rate, bitrate and length limit, to out/final-PLATFORM.mp4 "
+               "(the storyboard file is not changed)")] = None) -> None:
     """Render a storyboard into an MP4 with SRT, WebVTT and ASS subtitles beside it.
 
     Finished work is cached in .storyreel/: after an edit only what changed is redone,
@@ -222,17 +227,18 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
 
     if not json_events and sys.stdin.isatty():
         _user_errors(lambda: _offer_missing_checkpoints(file))
+    preset = _user_errors(lambda: _platform(target)) if target else None
     cluster = _user_errors(lambda: _farm(farm)) if farm else None
     try:
         if json_events:
             result = _user_errors(lambda: run_render(file, output, JsonLines(sys.stdout),
                                                      workers, approved_only=approved_only,
-                                                     farm=cluster))
+                                                     farm=cluster, platform=preset))
         else:
             with RichProgress(err) as progress:
                 result = _user_errors(lambda: run_render(file, output, progress.handle, workers,
                                                          approved_only=approved_only,
-                                                         farm=cluster))
+                                                         farm=cluster, platform=preset))
     finally:
         if cluster is not None:
             cluster.close()
@@ -241,6 +247,14 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
     redone = ", ".join(f"{stage} {count}" for stage, count in result.redone.items()) or "nothing"
     out.print(f"[green]rendered[/] {result.video} ({result.duration:.1f} s); subtitles: "
               f"{', '.join(p.name for p in result.subtitles)}; redone: {redone}")
+
+
+def _platform(name: str):
+    from storyreel.studio.platforms import platform
+
+    preset = platform(name)
+    err.print(f"for {escape(preset.describe())}", highlight=False)
+    return preset
 
 
 def _farm(address: str):
@@ -333,6 +347,7 @@ models_app = typer.Typer(help="Diffusion checkpoints (video, keyframes, IP-Adapt
 app.add_typer(models_app, name="models")
 app.command("tool", context_settings=TOOL_SETTINGS, add_help_option=False)(tool)
 app.command("keyframes")(keyframes)
+app.command("import")(import_command)
 app.command("plan-cost")(plan_cost)
 
 

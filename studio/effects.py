@@ -174,7 +174,7 @@ def effects_job(root: Path, shot: Shot, clip: Entry, frames: int, fps: int) -> J
     """The cache entry of the shot's picture with its effects applied: keyed by the picture's
     own entry, the effects with the files they read, and the shot's frames."""
     effects = resolve_effects(root, shot)
-    inputs = {"clip": clip.path} | {f"{index}:{option}": path
+    inputs = {"clip": clip.path} | {f"effect{index}-{option}": path
                                     for index, effect in enumerate(effects)
                                     for option, path in effect.files.items()}
     key = content_key("effects", clip.path.name, [effect.model_dump(mode="json", exclude={"files"})
@@ -190,7 +190,7 @@ def effects_work(output: Path, inputs: dict[str, Path], *, effects: list[Resolve
                  ) -> dict:
     """Stage work (studio/stages.py): the effects on `inputs["clip"]`, their files read from
     `inputs`; the picture's own facts (generator, credit) carried over."""
-    chain = [(effect.name, effect.options | {option: inputs[f"{index}:{option}"]
+    chain = [(effect.name, effect.options | {option: inputs[f"effect{index}-{option}"]
                                              for option in effect.files})
              for index, effect in enumerate(effects)]
     applied = apply_effects(inputs["clip"], chain, frames, fps, output, progress)

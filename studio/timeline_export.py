@@ -10,6 +10,8 @@ OTIO dissolve over the frames the two shots share in the render.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,8 +37,7 @@ class ExportError(UserError):
     """The timeline cannot be written: not rendered yet, an unknown format, no adapter."""
 
 
-def export_timeline(project_dir: Path, output: Path, format: TimelineFormat | None = None
-                    ) -> Path:
+def export_timeline(project_dir: Path, output: Path, format: str | None = None) -> Path:
     """Write the last render of the project in `project_dir` (its folder or storyboard) as a
     timeline to `output`, in `format` (default: from the output's suffix)."""
     project = Project.for_storyboard(project_dir)
@@ -45,16 +46,20 @@ def export_timeline(project_dir: Path, output: Path, format: TimelineFormat | No
         raise ExportError(f"{project.root} has not been rendered yet; run `storyreel render "
                           f"{project.root}` first")
     chosen = format or SUFFIXES.get(Path(output).suffix.lower())
-    if chosen is None:
-        raise ExportError(f"cannot tell the format from {Path(output).name}; end it in "
-                          f"{', '.join(SUFFIXES)} or give --format otio|fcpxml|kdenlive")
+    if chosen not in ADAPTERS:
+        said = f"no format {format!r}" if format else \
+            f"cannot tell the format from {Path(output).name}"
+        raise ExportError(f"{said}; end the file in {', '.join(SUFFIXES)} or give --format "
+                          "otio|fcpxml|kdenlive")
     otio = need("opentimelineio", "otio")
     adapter = ADAPTERS[chosen]
     if adapter not in otio.adapters.available_adapter_names():
         raise ExportError(f"OpenTimelineIO has no {chosen} adapter here: pip install "
                           "'storyreel[toolkit]'")
     timeline = build_timeline(manifest, project.root.name)
-    with atomic_path(Path(output)) as tmp:
+    # the Kdenlive adapter prints notices (deprecation, transitions left out) on stdout,
+    # where a script reading the command's output does not expect them
+    with atomic_path(Path(output)) as tmp, contextlib.redirect_stdout(io.StringIO()):
         otio.adapters.write_to_file(timeline, str(tmp), adapter_name=adapter)
     return Path(output)
 
@@ -77,10 +82,10 @@ def build_timeline(manifest: RenderManifest, name: str) -> Any:
     shots = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
     shared = _shared_frames(manifest.shots, fps)
     for index, shot in enumerate(manifest.shots):
-        head, tail = (shared[index - 1] if index else 0), shared[index]
+        tail = shared[index]
         reference = media(shot.clip, shot.frames) if shot.clip else \
             otio.schema.MissingReference()
-        # the frames shared with the previous shot play under the dissolve into this one
+        # the frames shared with the next shot play under the dissolve, past the clip's end
         shots.append(otio.schema.Clip(name=shot.id, media_reference=reference,
                                       source_range=span(0, shot.frames - tail)))
         if tail:
@@ -88,7 +93,6 @@ def build_timeline(manifest: RenderManifest, name: str) -> Any:
                 name=f"{shot.id} into {manifest.shots[index + 1].id}",
                 transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
                 in_offset=frames(0), out_offset=frames(tail)))
-        del head  # the head is the previous shot's tail, drawn by its transition
     narration = otio.schema.Track(name="narration", kind=otio.schema.TrackKind.Audio)
     cursor = 0.0
     for shot in manifest.shots:
@@ -118,14 +122,21 @@ def build_timeline(manifest: RenderManifest, name: str) -> Any:
             subtitles.append(otio.schema.Gap(source_range=span(0, start - cursor)))
         subtitles.append(otio.schema.Clip(
             name=text, media_reference=otio.schema.GeneratorReference(
-                name="subtitle", generator_kind="text", parameters={"text": text},
-                available_range=span(0, end - start)),
+                name="subtitle", generator_kind="Text", parameters={"text": text},
+                available_range=span(0, end - start), metadata={"fcp_xml": text_generator(text)}),
             source_range=span(0, end - start), metadata={"storyreel": {"subtitle": text}}))
         cursor = end
     timeline = otio.schema.Timeline(name=name, global_start_time=frames(0))
     timeline.tracks.extend([shots, subtitles, narration, music])
     timeline.metadata["storyreel"] = {"video": str(manifest.output), "fps": fps}
     return timeline
+
+
+def text_generator(text: str) -> dict:
+    """Final Cut Pro 7's Text generator showing `text`, as OTIO's FCP XML adapter writes a
+    generator reference's `fcp_xml` metadata (so the cue is a title in Premiere and FCP)."""
+    return {"effecttype": "generator", "mediatype": "video", "effectcategory": "Text",
+            "parameter": {"parameterid": "str", "name": "Text", "value": text}}
 
 
 def _shared_frames(shots: list[RenderedShot], fps: int) -> list[int]:
@@ -138,7 +149,7 @@ def _cues(manifest: RenderManifest) -> list[tuple[float, float, str]]:
     """The render's subtitle cues (start and end seconds, text), from its SRT file."""
     if manifest.srt is None or not manifest.srt.is_file():
         return []
-    cues = pysubs2.load(str(manifest.srt), encoding="utf-8")
+    cues = pysubs2.load(str(manifest.srt), encoding="utf-8", format_="srt")
     return [(cue.start / 1000, cue.end / 1000, cue.plaintext.replace("\n", " "))
             for cue in cues if cue.plaintext.strip()]
 

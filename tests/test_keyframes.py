@@ -184,8 +184,9 @@ def test_approved_only_from_the_command_line(short_project, checkpoints):
 
     project = _keyframe_project(short_project, checkpoints, {"name": "stills"}, shots=2)
     result = CliRunner().invoke(app, ["render", str(project.root), "--approved-only"])
-    assert result.exit_code == 1
-    assert "no approved keyframe" in result.output and "leaves, cup" in result.output
+    said = " ".join(result.output.split())  # as read, whatever the terminal's width
+    assert result.exit_code == 1, said
+    assert "2 shot(s) have no approved keyframe" in said and "leaves, cup" in said
 
 
 def test_the_approved_keyframe_is_the_first_frame_of_image_to_video(short_project,

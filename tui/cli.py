@@ -15,11 +15,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from storyreel.storyboards import StoryboardError, examples, json_schema, load_storyboard
+from storyreel.storyboards import StoryboardError, examples, load_storyboard
 from storyreel.storyboards.errors import UserError
 from storyreel.studio.events import JsonLines
 from storyreel.studio.progress import RichProgress
 from storyreel.studio.project import STORYBOARD
+from storyreel.studio.timeline_export import export_timeline  # registers the tool `otio`
 from storyreel.tools.ffmpeg import FFmpegError
 from storyreel.tools.paths import CACHE_VARIABLE, cache_dir
 
@@ -381,9 +382,25 @@ def models_pull(name: Annotated[str, typer.Argument(help="A video backend (ltx-2
 
 
 @app.command()
+def export(directory: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
+           output: Annotated[Path, typer.Option("-o", "--output", help="Timeline file: .otio, "
+                                                ".xml (Final Cut Pro 7 XML) or .kdenlive")],
+           format: Annotated[str | None, typer.Option(
+               "--format", help="otio, fcpxml or kdenlive (default: from the file's suffix)")]
+           = None) -> None:
+    """Export the last render as an editable timeline (OpenTimelineIO): each shot's clip, the
+    narration, the music and the subtitles on their own tracks. Also `storyreel tool otio`."""
+    written = _user_errors(lambda: export_timeline(directory, output, format))
+    out.print(f"[green]wrote[/] {escape(str(written))}", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def schema() -> None:
-    """Print the storyboard JSON Schema (for editors, e.g. yaml-language-server)."""
-    print(json.dumps(json_schema(), indent=2))
+    """Print the storyboard JSON Schema (for editors, e.g. yaml-language-server), with each
+    per-shot effect's options."""
+    from storyreel.studio.effects import storyboard_schema
+
+    print(json.dumps(storyboard_schema(), indent=2))
 
 
 @app.command()

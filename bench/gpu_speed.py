@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import math
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from storyreel.generators import ClipRequest
-from storyreel.generators.diffusion import DiffusionGenerator, Lora, weights_on_disk
+from storyreel.generators.diffusion import DiffusionGenerator, Lora, Preset, weights_on_disk
 from storyreel.generators.ltx_video import LTXVideoGenerator
 from storyreel.generators.wan import WanGenerator
 from storyreel.tools.probe import probe
@@ -187,23 +189,27 @@ def full_size_generator(name: str, layers: int) -> DiffusionGenerator:
     return generator
 
 
-def tiny_generators(scratch: Path) -> dict[str, DiffusionGenerator]:
+def tiny_generators(scratch: Path) -> dict[str, Callable[[], DiffusionGenerator]]:
     """LTX-Video and Wan on tiny random checkpoints (tests/tiny_diffusers.py), their draft
     presets on a tiny distilled checkpoint and a tiny LoRA."""
     from diffusers import WanPipeline
     from tiny_diffusers import save_tiny_lora, save_tiny_ltx, save_tiny_ltx_condition, save_tiny_wan
 
-    ltx, wan = LTXVideoGenerator(), WanGenerator()
-    ltx_model = save_tiny_ltx(scratch / "ltx")
-    ltx.presets = {"final": dataclasses.replace(ltx.presets["final"], model=str(ltx_model)),
-                   "draft": dataclasses.replace(ltx.presets["draft"], model=str(
-                       save_tiny_ltx_condition(scratch / "ltx-distilled", ltx_model)))}
-    wan_model = save_tiny_wan(scratch / "wan")
-    lora = save_tiny_lora(WanPipeline, wan_model, scratch / "wan-lora", "draft.safetensors")
-    wan.presets = {"final": dataclasses.replace(wan.presets["final"], model=str(wan_model)),
-                   "draft": dataclasses.replace(wan.presets["draft"], model=str(wan_model),
-                                                lora=Lora(str(lora), "draft.safetensors"))}
-    return {"ltx-video": ltx, "wan": wan}
+    ltx, wan = save_tiny_ltx(scratch / "ltx"), save_tiny_wan(scratch / "wan")
+    models = {"ltx-video": {"final": Preset(model=str(ltx)), "draft": Preset(
+                  model=str(save_tiny_ltx_condition(scratch / "ltx-distilled", ltx)))},
+              "wan": {"final": Preset(model=str(wan)), "draft": Preset(model=str(wan), lora=Lora(
+                  str(save_tiny_lora(WanPipeline, wan, scratch / "wan-lora", "draft.safetensors")),
+                  "draft.safetensors"))}}
+
+    def tiny(name: str) -> DiffusionGenerator:
+        generator = {"ltx-video": LTXVideoGenerator, "wan": WanGenerator}[name]()
+        generator.presets = {preset: dataclasses.replace(
+            chosen, model=models[name][preset].model, lora=models[name][preset].lora or chosen.lora)
+            for preset, chosen in generator.presets.items()}
+        return generator
+
+    return {name: lambda name=name: tiny(name) for name in models}
 
 
 class StepClock:
@@ -305,21 +311,23 @@ def main(argv: list[str] | None = None) -> int:
             if not gpu and not args.layers:
                 print("--full-size-random needs a CUDA GPU (or --layers N for a CPU check)")
                 return 2
-            generators = {name: full_size_generator(name, args.layers) for name in args.backends}
+            makers = {name: lambda name=name: full_size_generator(name, args.layers)
+                      for name in args.backends}
             heights, seconds = (args.heights, args.seconds) if gpu else ([64], 0.5)
         elif gpu:
             from storyreel.generators import get_generator
 
-            generators = {name: get_generator(name) for name in args.backends}
+            makers = {name: type(get_generator(name)) for name in args.backends}
             heights, seconds = args.heights, args.seconds
         else:
             print("no CUDA GPU: these are tiny random models on the CPU (the plumbing, not the "
                   "speed)")
-            generators = tiny_generators(folder)
+            makers = tiny_generators(folder)
             heights, seconds = [32, 64], 1.0
         real = gpu and not args.full_size_random
-        for name, generator in generators.items():
+        for name, make in makers.items():
             for preset in args.presets:
+                generator = make()  # one preset's weights in memory at a time
                 missing = [w for w in generator.weights(preset) if real and not weights_on_disk(w)]
                 if missing:
                     print(f"{name} {preset}: skipped, {', '.join(missing)} not on disk "
@@ -341,9 +349,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(line(rows[-1]), flush=True)
                     if args.json:
                         args.json.write_text(json.dumps(rows, indent=2))
-            generator._pipes.clear()  # one backend's weights on the GPU at a time
-            if gpu:
-                torch.cuda.empty_cache()
+                del generator, warm
+                gc.collect()
+                if gpu:
+                    torch.cuda.empty_cache()
     return 0 if all(row["clip_ok"] for row in rows) else 1
 
 

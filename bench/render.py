@@ -1,77 +1,311 @@
-"""Render benchmark: the 60-second example at 720p, cold and after a one-shot edit.
+"""Render benchmark: the 60-second example at 720p, cold and after one-shot edits.
 
-Run on demand: `python bench/render.py [--example coffee]`. Prints cold render seconds,
-real-time factor, the re-render after editing one shot's narration, and a bare libx264 encode
-of the same duration and size as a floor.
+Run on demand: `python bench/render.py [--example coffee] [--repeats N]`. Prints
+
+- the cold render's profile: per stage and per shot, wall seconds from the render's own
+  progress events (start to done of each cache entry), how much each pair of stages ran at
+  the same time, and CPU seconds of the process and of its ffmpeg children (getrusage; the
+  children's CPU split by stage from each ffmpeg's own rusage);
+- the re-render after a one-shot edit (narration, camera, transition) of the first, middle
+  and last shot: wall and CPU seconds, what was redone, and the work on its critical path;
+- the floor: a bare libx264 encode (the segments' settings) of the same length and size.
+
+Timings on a shared machine are noisy: `--repeats` runs every edit that many times (undoing
+the edit between runs clears nothing, so each run after the first re-renders from a cache
+that holds the edit: it is removed from the cache first) and prints the median and range.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import shutil
+import statistics
+import subprocess
 import tempfile
+import threading
 import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyreel.storyboards import dump_document, load_storyboard
+from storyreel.studio.events import STAGES, Event
 from storyreel.studio.project import Project
-from storyreel.studio.render import render
+from storyreel.studio.render import RenderResult, render
 from storyreel.tools.ffmpeg import run_ffmpeg
 from storyreel.tools.video import segment_encoding
 
+CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up")
+TRANSITIONS = ("crossfade", "fade-black", "slide-left")
 
-def bare_encode_seconds(duration: float, width: int, height: int, fps: int, folder: Path) -> float:
+
+class ChildCPU:
+    """CPU seconds of every child process, keyed by the command line it ran: `os.waitpid`
+    is wrapped by `os.wait4`, which also returns the child's rusage (subprocess waits with
+    waitpid)."""
+
+    def __init__(self) -> None:
+        self.commands: dict[int, list[str]] = {}
+        self.seconds: list[tuple[list[str], float]] = []
+        self._lock = threading.Lock()
+        real_popen, real_waitpid, owner = subprocess.Popen, os.waitpid, self
+
+        class Popen(real_popen):  # type: ignore[misc, valid-type]
+            def __init__(self, args, *rest, **named):
+                super().__init__(args, *rest, **named)
+                with owner._lock:
+                    owner.commands[self.pid] = [str(a) for a in args]
+
+        def waitpid(pid: int, options: int) -> tuple[int, int]:
+            if pid <= 0:
+                return real_waitpid(pid, options)
+            done, status, usage = os.wait4(pid, options)
+            if done:
+                with owner._lock:
+                    owner.seconds.append((owner.commands.pop(done, []),
+                                          usage.ru_utime + usage.ru_stime))
+            return done, status
+
+        subprocess.Popen = Popen  # type: ignore[misc]
+        os.waitpid = waitpid
+
+    def take(self) -> list[tuple[list[str], float]]:
+        with self._lock:
+            taken, self.seconds = self.seconds, []
+        return taken
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu_self: float
+    cpu_children: float
+    result: RenderResult
+    spans: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=dict)
+    child_by_stage: dict[str, float] = field(default_factory=dict)
+
+
+def stage_of(command: list[str], cache: Path) -> str:
+    """Which stage an ffmpeg command served, from the files it wrote or read."""
+    text = " ".join(command)
+    for stage in STAGES:
+        if f"{cache}/{stage}/" in text:
+            return stage
+    if "animatic-" in text:
+        return "visual"  # the halves of a long animatic clip, in a scratch folder
+    if "/music/" in text:
+        return "audio"
+    return "mux"
+
+
+def measured_render(project: Project, workers: int, children: ChildCPU) -> Run:
+    """One render, with its profile."""
+    opened: dict[tuple[str, str], list[float]] = defaultdict(list)  # a body is two at once
+    spans: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    lock = threading.Lock()
+    start = time.perf_counter()
+
+    def note(event: Event) -> None:
+        if event.stage is None:
+            return
+        slot, now = (event.stage, event.shot or ""), time.perf_counter() - start
+        with lock:
+            if event.kind == "start":
+                opened[slot].append(now)
+            elif event.kind in ("done", "cached", "failed") and opened[slot]:
+                began = opened[slot].pop(0)
+                if event.kind != "cached":
+                    spans[slot].append((began, now))
+
+    children.take()
+    self_before = resource.getrusage(resource.RUSAGE_SELF)
+    kids_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = render(project.storyboard_path, workers=workers, events=note)
+    wall = time.perf_counter() - start
+    self_after = resource.getrusage(resource.RUSAGE_SELF)
+    kids_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    by_stage: dict[str, float] = defaultdict(float)
+    for command, seconds in children.take():
+        by_stage[stage_of(command, project.cache_dir)] += seconds
+    return Run(wall, _cpu(self_after) - _cpu(self_before), _cpu(kids_after) - _cpu(kids_before),
+               result, dict(spans), dict(by_stage))
+
+
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def union(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for begin, end in sorted(intervals):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
+def overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    return sum(max(0.0, min(e1, e2) - max(b1, b2)) for b1, e1 in a for b2, e2 in b)
+
+
+def by_stage(run: Run) -> dict[str, list[tuple[float, float]]]:
+    stages: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for (stage, _), spans in run.spans.items():
+        stages[stage] += spans
+    return {s: stages[s] for s in STAGES if s in stages}
+
+
+def print_profile(run: Run, cores: int) -> None:
+    stages = by_stage(run)
+    print(f"  wall {run.wall:.1f} s; CPU {run.cpu_self + run.cpu_children:.1f} s "
+          f"(python {run.cpu_self:.1f} s, ffmpeg children {run.cpu_children:.1f} s); "
+          f"cores busy {(run.cpu_self + run.cpu_children) / run.wall:.2f} of {cores}")
+    print(f"  {'stage':8} {'made':>4} {'sum s':>7} {'busy s':>7} {'from':>6} {'to':>6} "
+          f"{'ffmpeg CPU s':>12}")
+    for stage, spans in stages.items():
+        busy = sum(e - b for b, e in union(spans))
+        print(f"  {stage:8} {len(spans):4d} {sum(e - b for b, e in spans):7.1f} {busy:7.1f} "
+              f"{min(b for b, _ in spans):6.1f} {max(e for _, e in spans):6.1f} "
+              f"{run.child_by_stage.get(stage, 0.0):12.1f}")
+    print("  (sum: start-to-done of every entry made; busy: seconds at least one ran; "
+          "python CPU is not split by stage)")
+    names = list(stages)
+    pairs = [(a, b, overlap(union(stages[a]), union(stages[b])))
+             for i, a in enumerate(names) for b in names[i + 1:]]
+    shown = [f"{a}+{b} {seconds:.1f} s" for a, b, seconds in pairs if seconds > 0.05]
+    print(f"  overlapping: {', '.join(shown) or 'none'}")
+    shots = list(dict.fromkeys(shot for _, shot in run.spans))
+    print("  per shot (seconds start to done, summed over the shot's entries):")
+    print(f"  {'shot':14} " + " ".join(f"{s:>8}" for s in names))
+    for shot in shots:
+        cells = [sum(e - b for b, e in run.spans.get((s, shot), [])) for s in names]
+        print(f"  {shot or '-':14} " + " ".join(f"{c:8.1f}" if c else f"{'':>8}" for c in cells))
+
+
+def critical_path(run: Run) -> str:
+    """The work done in order of finishing: what an edit waited for."""
+    done = sorted((end, begin, stage, shot) for (stage, shot), spans in run.spans.items()
+                  for begin, end in spans)
+    return "; ".join(f"{stage} {shot} {begin:.1f}-{end:.1f}" for end, begin, stage, shot in done)
+
+
+Edit = Callable[[dict, int], None]
+
+
+def edit_narration(doc: dict, index: int) -> None:
+    doc["shots"][index]["narration"] = (str(doc["shots"][index]["narration"]) +
+                                        " Nobody knows if the story is true.")
+
+
+def edit_camera(doc: dict, index: int) -> None:
+    shot = doc["shots"][index]
+    shot["camera"] = next(c for c in CAMERAS if c != shot.get("camera"))
+
+
+def edit_transition(doc: dict, index: int) -> None:
+    # the last shot's own transition leads nowhere: edit the one into it
+    shot = doc["shots"][min(index, len(doc["shots"]) - 2)]
+    shot["transition"] = next(t for t in TRANSITIONS if t != shot.get("transition"))
+
+
+EDITS: dict[str, Edit] = {"narration": edit_narration, "camera": edit_camera,
+                          "transition": edit_transition}
+
+
+def forget_since(cache: Path, moment: float) -> None:
+    """Remove cache entries made after `moment` (a repeat must redo the edit's work)."""
+    for meta in cache.rglob("*.meta.json"):
+        if meta.stat().st_mtime >= moment:
+            for sibling in meta.parent.glob(meta.name.removesuffix(".meta.json") + ".*"):
+                sibling.unlink()
+    for path in (cache / "subtitles").glob("*.ass") if (cache / "subtitles").is_dir() else ():
+        if path.stat().st_mtime >= moment:
+            path.unlink()
+
+
+def bare_encode(duration: float, width: int, height: int, fps: int,
+                folder: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of a bare encode of testsrc2 with the segments' settings."""
+    before = _cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
     start = time.perf_counter()
     run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r={fps}:d={duration:.3f}",
                 *segment_encoding(fps), str(folder / "floor.mp4")])
-    return time.perf_counter() - start
+    return (time.perf_counter() - start,
+            _cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - before)
+
+
+def spread(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:5.1f}"
+    return f"{statistics.median(values):5.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--example", default="coffee")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each edit")
+    parser.add_argument("--edits", nargs="+", default=list(EDITS), choices=list(EDITS))
     args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    children = ChildCPU()
     with tempfile.TemporaryDirectory(prefix="storyreel-bench-") as scratch:
         folder = Path(scratch)
         # A fresh user cache too, so "cold" reuses nothing an earlier run left behind.
         os.environ["STORYREEL_CACHE_DIR"] = str(folder / "user-cache")
         project = Project.create(folder / "project", args.example)
-
-        start = time.perf_counter()
-        result = render(project.storyboard_path, workers=args.workers)
-        cold = time.perf_counter() - start
-
-        board, doc = load_storyboard(project.storyboard_path)
-        middle = len(board.shots) // 2
-        doc["shots"][middle]["narration"] = (board.shots[middle].narration +
-                                             " Nobody knows if the story is true.")
-        project.storyboard_path.write_text(dump_document(doc), encoding="utf-8")
-        start = time.perf_counter()
-        timeline: list[str] = []
-
-        def note(event) -> None:
-            if event.kind in ("done", "cached") and event.stage:
-                timeline.append(f"{time.perf_counter() - start:6.2f} s  {event.kind:6} "
-                                f"{event.stage:8} {event.shot or ''}")
-
-        edited = render(project.storyboard_path, workers=args.workers, events=note)
-        rerender = time.perf_counter() - start
-
+        original = project.storyboard_path.read_text(encoding="utf-8")
+        board, _ = load_storyboard(project.storyboard_path)
         width, height = board.format.size
-        floor = bare_encode_seconds(edited.duration, width, height, board.format.fps, folder)
+        print(f"example: {args.example} ({len(board.shots)} shots, {width}x{height} "
+              f"@ {board.format.fps} fps), {args.workers} workers, {cores} cores; "
+              f"load average {os.getloadavg()[0]:.1f} at the start")
 
-    print(f"example:            {args.example} ({len(board.shots)} shots, {width}x{height} "
-          f"@ {board.format.fps} fps)")
-    print(f"video length:       {result.duration:.1f} s")
-    print(f"cold render:        {cold:.1f} s  (real-time factor {cold / result.duration:.2f}; "
-          f"goal <= 1.5)")
-    print(f"one-shot re-render: {rerender:.1f} s  ({100 * rerender / cold:.0f}% of cold; "
-          f"goal <= 15%); redone: {edited.redone}")
-    print("re-render timeline (work done, cached entries skipped):")
-    print("\n".join(f"    {line}" for line in timeline if "cached" not in line))
-    print(f"bare libx264 floor: {floor:.1f} s  (veryfast encode of {edited.duration:.1f} s of "
-          f"testsrc2)")
+        cold = measured_render(project, args.workers, children)
+        print(f"\ncold render: {cold.wall:.1f} s for {cold.result.duration:.1f} s of video "
+              f"(real-time factor {cold.wall / cold.result.duration:.2f})")
+        print_profile(cold, cores)
+
+        positions = {"first": 0, "middle": len(board.shots) // 2, "last": len(board.shots) - 1}
+        print(f"\none-shot edits ({args.repeats} run(s) each; wall and CPU seconds, median "
+              "(range)):")
+        edited: list[tuple[str, Run]] = []
+        for kind in args.edits:
+            for where, index in positions.items():
+                _, doc = load_storyboard(project.storyboard_path)
+                EDITS[kind](doc, index)
+                walls, cpus = [], []
+                for _ in range(args.repeats):
+                    moment = time.time()
+                    project.storyboard_path.write_text(dump_document(doc), encoding="utf-8")
+                    run = measured_render(project, args.workers, children)
+                    walls.append(run.wall)
+                    cpus.append(run.cpu_self + run.cpu_children)
+                    forget_since(project.cache_dir, moment)
+                edited.append((f"{kind} {where}", run))
+                print(f"  {kind:10} {where:6} wall {spread(walls)} s "
+                      f"({100 * statistics.median(walls) / cold.wall:3.0f}% of cold)  "
+                      f"CPU {spread(cpus)} s  redone {run.result.redone}", flush=True)
+                project.storyboard_path.write_text(original, encoding="utf-8")
+        print("\nwhat each edit waited for (stage shot start-end, seconds into the render):")
+        for name, run in edited:
+            print(f"  {name}: {critical_path(run)}")
+        middle = next((run for name, run in edited if name == "narration middle"), None)
+        if middle is not None:
+            print("\nprofile of the narration edit in the middle shot:")
+            print_profile(middle, cores)
+
+        floor_wall, floor_cpu = bare_encode(cold.result.duration, width, height,
+                                            board.format.fps, folder)
+        shutil.rmtree(folder / "project", ignore_errors=True)
+    print(f"\nbare libx264 floor: {floor_wall:.1f} s wall, {floor_cpu:.1f} s CPU (the "
+          f"segments' settings, {cold.result.duration:.1f} s of testsrc2); cold render is "
+          f"{cold.wall / floor_wall:.1f}x its wall, "
+          f"{(cold.cpu_self + cold.cpu_children) / floor_cpu:.1f}x its CPU")
 
 
 if __name__ == "__main__":

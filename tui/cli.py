@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from storyreel.storyboards import StoryboardError, examples, load_storyboard
-from storyreel.storyboards.errors import UserError
+from storyreel.storyboards import examples, load_storyboard
 from storyreel.studio.events import JsonLines
 from storyreel.studio.progress import RichProgress
 from storyreel.studio.project import STORYBOARD
 from storyreel.studio.timeline_export import export_timeline  # registers the tool `otio`
-from storyreel.tools.ffmpeg import FFmpegError
-from storyreel.tools.paths import CACHE_VARIABLE, cache_dir
 
+from .cli_errors import err, fail, out, user_errors
 from .import_cli import import_command
 from .keyframes_cli import keyframes, plan_cost
 from .tool_cli import TOOL_SETTINGS, tool
@@ -34,46 +29,7 @@ app = typer.Typer(help="storyreel: storyboard YAML to a narrated, subtitled vide
                   "Run with no command inside a project folder to open the studio.",
                   add_completion=False, pretty_exceptions_enable=False,
                   invoke_without_command=True)
-err = Console(stderr=True)
-out = Console()
 STORYBOARD_ARGUMENT = "storyboard.yaml, or the project folder holding it"
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _disk_full(where: str | None) -> str:
-    return (f"the disk is full{f' ({where})' if where else ''}; free some space and render "
-            "again: finished shots are kept in .storyreel/cache")
-
-
-def _user_errors(call: Callable[[], T]) -> T:
-    """Run `call`; turn mistakes a user can make into one clear message and a non-zero exit."""
-    try:
-        return call()
-    except StoryboardError as error:
-        _fail(f"the storyboard has {len(error.problems)} problem(s):\n{error}", error.exit_code)
-    except FFmpegError as error:
-        if error.disk_full:
-            _fail(_disk_full(None))
-        if isinstance(error.__cause__, OSError):  # the executable itself did not start
-            _fail(f"{error}\nRun `storyreel doctor` to check the ffmpeg install.")
-        _fail(str(error))
-    except UserError as error:
-        _fail(str(error), error.exit_code)
-    except OSError as error:
-        if error.errno == errno.ENOSPC:
-            _fail(_disk_full(error.filename))
-        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            hint = "choose a folder you can write"
-            if error.filename and cache_dir() in Path(str(error.filename)).parents:
-                hint = f"set {CACHE_VARIABLE} to a folder you can write"
-            _fail(f"permission denied writing {error.filename}; {hint}")
-        _fail(f"{error}")
-    except KeyboardInterrupt:
-        _fail("interrupted; run the same command again to resume (finished work is cached)", 130)
 
 
 @app.callback()
@@ -120,13 +76,13 @@ def new(directory: Annotated[Path, typer.Argument(help="Project folder to create
 
     data = None
     if brief and from_script:
-        _fail("use either --brief or --from, not both")
+        fail("use either --brief or --from, not both")
     if from_script:
-        data = _user_errors(lambda: script_data(from_script))
+        data = user_errors(lambda: script_data(from_script))
     elif brief:
         with err.status("planning the storyboard...") as status:
-            data = _user_errors(lambda: planned_data(brief, model, status.update))
-    project = _user_errors(lambda: Project.create(directory, example, data))
+            data = user_errors(lambda: planned_data(brief, model, status.update))
+    project = user_errors(lambda: Project.create(directory, example, data))
     out.print(f"Created {project.storyboard_path}\nNext: [bold]storyreel render "
               f"{project.storyboard_path}[/]")
 
@@ -146,7 +102,7 @@ def chat(directory: Annotated[Path, typer.Argument(help="Project folder")] = Pat
     from storyreel.agent.llm import make_chat_model
     from storyreel.studio.chat import open_chat
 
-    session = _user_errors(lambda: open_chat(directory, make_chat_model(model)))
+    session = user_errors(lambda: open_chat(directory, make_chat_model(model)))
     for role, text in session.history()[-6:]:
         out.print(f"[dim]{role}: {escape(text)}[/]")
     out.print("[bold]storyreel chat[/] (empty line or Ctrl-D to quit)")
@@ -192,7 +148,7 @@ def validate(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)]) ->
         check_storyboard(board, project, document)
         return board
 
-    board = _user_errors(check)
+    board = user_errors(check)
     out.print(f"[green]valid:[/] {escape(str(project.storyboard_path))} "
               f"(\"{escape(board.title)}\": {len(board.shots)} shots, {board.language}, "
               f"{board.format.size[0]}x{board.format.size[1]} @ {board.format.fps} fps)",
@@ -227,17 +183,17 @@ def render(file: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
     from storyreel.studio.render import render as run_render
 
     if not json_events and sys.stdin.isatty():
-        _user_errors(lambda: _offer_missing_checkpoints(file))
-    preset = _user_errors(lambda: _platform(target)) if target else None
-    cluster = _user_errors(lambda: _farm(farm)) if farm else None
+        user_errors(lambda: _offer_missing_checkpoints(file))
+    preset = user_errors(lambda: _platform(target)) if target else None
+    cluster = user_errors(lambda: _farm(farm)) if farm else None
     try:
         if json_events:
-            result = _user_errors(lambda: run_render(file, output, JsonLines(sys.stdout),
+            result = user_errors(lambda: run_render(file, output, JsonLines(sys.stdout),
                                                      workers, approved_only=approved_only,
                                                      farm=cluster, platform=preset))
         else:
             with RichProgress(err) as progress:
-                result = _user_errors(lambda: run_render(file, output, progress.handle, workers,
+                result = user_errors(lambda: run_render(file, output, progress.handle, workers,
                                                          approved_only=approved_only,
                                                          farm=cluster, platform=preset))
     finally:
@@ -281,9 +237,9 @@ def batch(manifest: Annotated[Path, typer.Argument(help="A YAML list or CSV of r
     from storyreel.studio.planning import planned_data
     from storyreel.studio.render import render as run_render
 
-    cluster = _user_errors(lambda: _farm(farm)) if farm else None
+    cluster = user_errors(lambda: _farm(farm)) if farm else None
     try:
-        runner = _user_errors(lambda: Batch(
+        runner = user_errors(lambda: Batch(
             manifest, lambda path: run_render(path, farm=cluster).duration, jobs,
             plan=lambda brief, model: planned_data(brief, model, lambda _: None)))
         with err.status(f"rendering {len(runner.rows)} videos..."):
@@ -337,9 +293,9 @@ def _download(repo: str, question: str, ask: bool = True) -> bool:
         out.print(f"[green]downloaded[/] {escape(repo)} to {escape(pull(repo, files))}")
         return True
     except (OSError, ValueError) as error:
-        _fail(f"cannot download {repo}: {error}")
+        fail(f"cannot download {repo}: {error}")
     except Exception as error:  # hub client errors (offline, unknown repo) end in one message
-        _fail(f"cannot download {repo}: {type(error).__name__}: {error}")
+        fail(f"cannot download {repo}: {type(error).__name__}: {error}")
     return False
 
 
@@ -376,7 +332,7 @@ def models_pull(name: Annotated[str, typer.Argument(help="A video backend (ltx-2
     """Download a backend's checkpoint (shows its size and asks first)."""
     from storyreel.studio.models import pull_repos
 
-    for repo in [model] if model else _user_errors(lambda: pull_repos(name)):
+    for repo in [model] if model else user_errors(lambda: pull_repos(name)):
         if not _download(repo, f"Download {repo}", ask=not yes):
             raise typer.Exit(1)
 
@@ -390,7 +346,7 @@ def export(directory: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
            = None) -> None:
     """Export the last render as an editable timeline (OpenTimelineIO): each shot's clip, the
     narration, the music and the subtitles on their own tracks. Also `storyreel tool otio`."""
-    written = _user_errors(lambda: export_timeline(directory, output, format))
+    written = user_errors(lambda: export_timeline(directory, output, format))
     out.print(f"[green]wrote[/] {escape(str(written))}", highlight=False, soft_wrap=True)
 
 

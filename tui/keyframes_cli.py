@@ -35,27 +35,27 @@ def keyframes(directory: Annotated[Path, typer.Argument(help="Project folder (or
     from storyreel.studio import keyframes as studio
     from storyreel.studio.project import Project
 
-    from .cli import _fail, _user_errors
+    from .cli_errors import fail, user_errors
 
     project = Project.for_storyboard(directory)
     if approve is not None:
         if shot is None:
-            _fail("--approve needs --shot: the shot whose take it is")
-        chosen = _user_errors(lambda: studio.approve(project, shot, approve))
+            fail("--approve needs --shot: the shot whose take it is")
+        chosen = user_errors(lambda: studio.approve(project, shot, approve))
         out.print(f"[green]approved[/] take {chosen.take} of {escape(shot)}: "
                   f"{escape(str(chosen.path))}", highlight=False, soft_wrap=True)
         return
     if not list_only:
-        ids = [shot] if shot else _user_errors(lambda: studio.keyframe_shots(project))
+        ids = [shot] if shot else user_errors(lambda: studio.keyframe_shots(project))
         make = studio.new_take if new_take else studio.make_keyframe
         for index, shot_id in enumerate(ids, start=1):
             with err.status(f"keyframe of {shot_id} ({index}/{len(ids)})..."):
-                _user_errors(partial(make, project, shot_id))
+                user_errors(partial(make, project, shot_id))
     table = Table(title=f"keyframes of {project.root.name}")
     for column in ("shot", "take", "approved"):
         table.add_column(column)
     table.add_column("still", overflow="fold")
-    for keyframe in _user_errors(lambda: studio.list_keyframes(project, shot)):
+    for keyframe in user_errors(lambda: studio.list_keyframes(project, shot)):
         path = keyframe.path and keyframe.path.relative_to(project.root)
         table.add_row(keyframe.shot, str(keyframe.take), "yes" if keyframe.approved else "",
                       str(path) if path else "[dim]not made[/]")
@@ -71,11 +71,11 @@ def plan_cost(directory: Annotated[Path, typer.Argument(help="Project folder (or
     from storyreel.studio.plan_cost import plan_cost as estimate
     from storyreel.studio.project import Project
 
-    from .cli import _user_errors
+    from .cli_errors import user_errors
 
     project = Project.for_storyboard(directory)
-    board = _user_errors(lambda: load_storyboard(project.storyboard_path)[0])
-    cost = _user_errors(lambda: estimate(project, board))
+    board = user_errors(lambda: load_storyboard(project.storyboard_path)[0])
+    cost = user_errors(lambda: estimate(project, board))
     table = Table(title=f"GPU time of {escape(board.title)}")
     for column in ("shot", "keyframe", "video", "GPU s"):
         table.add_column(column, justify="right" if column == "GPU s" else "left")

@@ -81,7 +81,8 @@ def diffusion() -> str:
         version = importlib.metadata.version("diffusers")
     except importlib.metadata.PackageNotFoundError:
         return "not installed (pip install 'storyreel[diffusion]' after a torch build)"
-    here = [f"{s.generator} ({s.model})" for s in model_statuses() if s.on_disk]
+    here = list(dict.fromkeys(f"{s.generator}{f' {s.preset}' if s.preset else ''} ({s.model})"
+                              for s in model_statuses() if s.on_disk))
     return (f"diffusers {version}; checkpoints here: {', '.join(here)}" if here else
             f"diffusers {version}; no checkpoint here yet (storyreel models pull ltx-2)")
 
@@ -100,7 +101,7 @@ def pictures() -> str:
 
         from .models import model_statuses
 
-        pulled = [s.generator for s in model_statuses() if s.on_disk]
+        pulled = list(dict.fromkeys(s.generator for s in model_statuses() if s.on_disk))
         if not torch.cuda.is_available():
             missing.append("video diffusion (no CUDA GPU)")
         elif pulled:

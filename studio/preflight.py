@@ -12,7 +12,7 @@ from typing import Literal
 from ruamel.yaml.comments import CommentedMap
 
 from storyreel.generators import GeneratorError, get_generator, resolve_name
-from storyreel.generators.diffusion import is_local_folder
+from storyreel.generators.diffusion import DiffusionGenerator, is_local_folder
 from storyreel.storyboards import (
     GeneratorSpec,
     Problem,
@@ -142,13 +142,17 @@ def check_storyboard(storyboard: Storyboard, project: Project,
 
 def _check_generators(storyboard: Storyboard, project: Project) -> None:
     """Each generator the shots use can run here, with its model."""
-    generators: set[tuple[str, str | None]] = set()
+    generators: set[tuple[str, str | None, str]] = set()
     for shot in storyboard.shots:
         spec = storyboard.generator.merged(shot.generator)
         generators.add((picture_generator(storyboard, shot, shot_footage(project, shot)),
-                        model_path(project, spec.model)))
-    for name, model in sorted(generators, key=str):
-        get_generator(name).check(model)
+                        model_path(project, spec.model), spec.preset))
+    for name, model, preset in sorted(generators, key=str):
+        generator = get_generator(name)
+        if isinstance(generator, DiffusionGenerator):  # a preset may need other weights
+            generator.check(model, preset=preset)
+        else:
+            generator.check(model)
 
 
 def _file_problem(project: Project, relative: str, need: Literal["picture", "image", "sound"],

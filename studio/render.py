@@ -408,9 +408,13 @@ class Renderer:
                               compile=spec.compile, generate_height=spec.height,
                               sound=shot.sound if generator.makes_sound else "",
                               search=shot.search or "", provider=spec.provider, shot=shot.id,
-                              state=self.project.state_dir)
+                              state=self.project.state_dir, preset=spec.preset,
+                              cache=spec.cache, attention=spec.attention,
+                              fast_decode=spec.fast_decode)
+        # Where the picture comes from and how fast it is made are not what it shows.
         key = content_key("visual", generator.name, request.__dict__ | {
-            "image": None, "video": None, "state": None}, asset_id)
+            "image": None, "video": None, "state": None, "compile": None, "attention": None},
+            asset_id)
         note = generator.note(request) if hasattr(generator, "note") else ""
         if note:  # said on every render, cached or not: the picture misses the words
             self._emit("warning", shot=shot.id, message=note)
@@ -425,6 +429,9 @@ class Renderer:
                   # stock footage remembers its choices in the project: searched from here
                   here=generator.name == "stock")
         state.clip = self._produce("visual", shot.id, key, ".mp4", job)
+        if not state.clip.cached:
+            for line in state.clip.meta.get("notes", []):  # load and compile times, fallbacks
+                self._emit("warning", shot=shot.id, message=line)
         if shot.effects:  # on the picture, before subtitles; the shot keeps its frames
             job = effects_job(self.project.root, shot, state.clip, state.frames, fps)
             state.clip = self._produce("effects", shot.id, job.key, ".mp4", job)

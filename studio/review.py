@@ -1,8 +1,10 @@
-"""What the review screens show about each shot: timing, take, status, keyframe, cues."""
+"""What the review screens show about each shot: timing, take, status, keyframe, cues; with
+`keyframes:`, the still under review instead of the video take."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -13,9 +15,18 @@ from storyreel.storyboards.atomic import atomic_path, write_text_atomic
 from storyreel.tools.probe import probe
 from storyreel.tools.video import extract_frame
 
+from .keyframes import Keyframe, list_keyframes, load_state
 from .manifest import RenderManifest
 from .preflight import shot_seed
 from .project import Project
+
+
+@dataclass(frozen=True)
+class StillReview:
+    """The keyframe stills of a shot that starts from one (storyboards with `keyframes:`)."""
+
+    path: Path | None  # the still of the take under review; None: not made for the shot as it is
+    takes: tuple[tuple[int, Path], ...] = ()  # (take, still) made for the shot as it is, by seed
 
 
 @dataclass(frozen=True)
@@ -23,7 +34,7 @@ class ShotReview:
     id: str
     narration: str
     generator: str
-    take: int  # the seed: a new seed is a new take
+    take: int  # the seed: a new seed is a new take (of the still, when `still` is set)
     duration: float | None  # seconds, from the last render
     start: float | None  # narration start in the video
     clip: Path | None
@@ -31,6 +42,7 @@ class ShotReview:
     approved: bool
     next_start: float | None = None  # the next shot's narration start (shots overlap)
     sound: str = ""  # what should be heard besides the narration
+    still: StillReview | None = None  # set when the shot starts from a keyframe still
 
 
 def approvals_path(project: Project) -> Path:
@@ -61,25 +73,55 @@ def last_render(project: Project) -> tuple[RenderManifest | None, bool]:
     return manifest, stale
 
 
-def reviews(project: Project, board: Storyboard) -> list[ShotReview]:
+def reviews(project: Project, board: Storyboard, shown: Mapping[str, int] | None = None
+            ) -> list[ShotReview]:
+    """Each shot's review. A shot that starts from a keyframe still is reviewed by its still:
+    the take `shown` names (one the user picked), else the approved one, else the latest."""
     manifest, stale = last_render(project)
     rendered = {s.id: s for s in manifest.shots} if manifest else {}
     fps = manifest.fps if manifest else board.format.fps
     takes = approved_takes(project)
+    stills = _keyframes(project, board)
+    latest = {shot_id: state.takes[-1].take for shot_id, state in load_state(project).shots.items()
+              if state.takes}
     out = []
     for shot in board.shots:
         seed = shot_seed(board, shot)
         info = rendered.get(shot.id)
         status = "not rendered" if info is None else ("changed" if stale else "rendered")
-        out.append(ShotReview(
+        review = ShotReview(
             id=shot.id, narration=shot.narration,
             generator=board.generator.merged(shot.generator).name, take=seed,
             duration=info.frames / fps if info else None,
             start=info.narration_start if info else None,
             clip=info.clip if info and info.clip and info.clip.exists() else None,
-            status=status, approved=takes.get(shot.id) == seed, sound=shot.sound))
+            status=status, approved=takes.get(shot.id) == seed, sound=shot.sound)
+        if shot.id in stills:
+            review = _still_review(review, stills[shot.id], (shown or {}).get(shot.id),
+                                   latest.get(shot.id))
+        out.append(review)
     return [replace(review, next_start=following.start)
             for review, following in zip(out, out[1:], strict=False)] + out[-1:]
+
+
+def _keyframes(project: Project, board: Storyboard) -> dict[str, list[Keyframe]]:
+    """The still takes of each shot that starts from one, by seed (none without keyframes)."""
+    if board.keyframes is None:
+        return {}
+    grouped: dict[str, list[Keyframe]] = {}
+    for still in list_keyframes(project):
+        grouped.setdefault(still.shot, []).append(still)
+    return grouped
+
+
+def _still_review(review: ShotReview, stills: list[Keyframe], picked: int | None,
+                  latest: int | None) -> ShotReview:
+    """`review` of the still `picked`, else the approved one, else the latest."""
+    made = {still.take: still for still in stills}
+    approved = next((still.take for still in stills if still.approved), None)
+    take = next((t for t in (picked, approved, latest) if t in made), stills[-1].take)
+    return replace(review, take=take, approved=made[take].approved, still=StillReview(
+        made[take].path, tuple((s.take, s.path) for s in stills if s.path is not None)))
 
 
 def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:

@@ -63,7 +63,9 @@ def picture_work(output: Path, inputs: dict[str, Path], *, generator: str,
     out = maker(request, output, progress)
     video.check_frames(output, request.num_frames, f"the picture {maker.name} made")
     return {"generator": out.generator, "frames": request.num_frames, "sound": out.has_sound,
-            "credit": out.credit}
+            "credit": out.credit, "notes": list(out.notes),
+            "seconds": {"load": out.load_seconds, "denoise": out.denoise_seconds,
+                        "decode": out.decode_seconds, "encode": out.encode_seconds}}
 
 
 def body_work(output: Path, inputs: dict[str, Path], *, first: int, count: int, fps: int,

@@ -314,10 +314,11 @@ def models_list() -> None:
     from storyreel.studio.models import model_statuses
 
     table = Table(title="checkpoints")
-    for column in ("generator", "checkpoint", "on disk"):
+    for column in ("generator", "preset", "checkpoint", "on disk"):
         table.add_column(column)
     for status in model_statuses():
-        table.add_row(status.generator, status.model, "yes" if status.on_disk else "no")
+        table.add_row(status.generator, status.preset, status.model,
+                      "yes" if status.on_disk else "no")
     out.print(table)
 
 
@@ -328,11 +329,14 @@ def models_pull(name: Annotated[str, typer.Argument(help="A video backend (ltx-2
                                                      "sd-turbo) or an IP-Adapter "
                                                      "(ip-adapter-sdxl, ip-adapter-flux)")],
                 model: Annotated[str | None, typer.Option(help="Another hub id")] = None,
+                preset: Annotated[str, typer.Option(help="A video backend's preset: final, or "
+                                                    "draft (few-step distilled weights)")]
+                = "final",
                 yes: Annotated[bool, typer.Option("--yes", help="Do not ask")] = False) -> None:
     """Download a backend's checkpoint (shows its size and asks first)."""
     from storyreel.studio.models import pull_repos
 
-    for repo in [model] if model else user_errors(lambda: pull_repos(name)):
+    for repo in [model] if model else user_errors(lambda: pull_repos(name, preset)):
         if not _download(repo, f"Download {repo}", ask=not yes):
             raise typer.Exit(1)
 

@@ -27,3 +27,12 @@ class RenderFinished(Message):
 @dataclass
 class StoryboardSaved(Message):
     """storyboard.yaml changed on disk (editor save, chat edit, regenerate)."""
+
+
+@dataclass
+class StillMade(Message):
+    """A new keyframe still of a shot was made (`take`), or could not be (`error`)."""
+
+    shot_id: str
+    take: int | None
+    error: str | None = None

@@ -89,11 +89,12 @@ class Run:
 
 
 def stage_of(command: list[str], cache: Path) -> str:
-    """Which stage an ffmpeg command served, from the files it wrote or read."""
-    text = " ".join(command)
-    for stage in STAGES:
-        if f"{cache}/{stage}/" in text:
-            return stage
+    """Which stage an ffmpeg command served, from the file it wrote (or, for a measuring
+    pass that writes nothing, the files it read)."""
+    for text in (command[-1] if command else "", " ".join(command)):
+        for stage in STAGES:
+            if f"{cache}/{stage}/" in text:
+                return stage
     if "animatic-" in text:
         return "visual"  # the halves of a long animatic clip, in a scratch folder
     if "/music/" in text:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
+import storyreel.agent.capabilities  # noqa: F401  (registers the tools that need the LLM)
 from storyreel.agent.chat import StudioChat
 from storyreel.agent.studio_tools import StudioContext
 from storyreel.storyboards.edits import StoryboardEditor

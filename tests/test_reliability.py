@@ -189,7 +189,8 @@ def test_render_to_another_folder_writes_nothing_but_cache_in_the_project(short_
     elsewhere.mkdir()
     render(short_project.storyboard_path, elsewhere / "v.mp4")
     assert not (short_project.state_dir / "segments.txt").exists()
-    assert sorted(p.name for p in elsewhere.iterdir()) == ["v.ass", "v.mp4", "v.srt", "v.vtt"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["credits.txt", "v.ass", "v.mp4", "v.srt",
+                                                           "v.vtt"]
 
 
 @pytest.mark.slow

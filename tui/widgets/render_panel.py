@@ -1,11 +1,13 @@
-"""Render progress per stage, the log, and where the file went."""
+"""Render progress per stage, the log, where the file went, and (with keyframes) whether to
+render only when every shot's still is approved."""
 
 from __future__ import annotations
 
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, ProgressBar, RichLog, Static
+from textual.reactive import reactive
+from textual.widgets import Label, ProgressBar, RichLog, Static, Switch
 
 from storyreel.studio.events import STAGES, Event
 from storyreel.studio.progress import LABELS
@@ -18,15 +20,30 @@ class RenderPanel(Vertical):
     RenderPanel ProgressBar { width: 1fr; }
     RenderPanel #output { height: auto; margin: 1 0; }
     RenderPanel RichLog { height: 1fr; }
+    RenderPanel #only-approved { height: auto; display: none; }
+    RenderPanel #only-approved Label { padding: 1 1; }
     """
+
+    keyframes: reactive[bool] = reactive(False)  # the storyboard makes keyframe stills
 
     def compose(self) -> ComposeResult:
         for stage in STAGES:
             with Horizontal(classes="stage"):
                 yield Label(LABELS[stage])
                 yield ProgressBar(total=1, id=f"bar-{stage}", show_eta=False)
+        with Horizontal(id="only-approved"):
+            yield Switch(id="approved-only")
+            yield Label("only approved shots (no render while a still is unapproved)")
         yield Static("Press ctrl+r to render (only what changed is redone).", id="output")
         yield RichLog(id="render-log", wrap=True, markup=True)
+
+    def watch_keyframes(self, keyframes: bool) -> None:
+        self.query_one("#only-approved").display = keyframes
+
+    @property
+    def approved_only(self) -> bool:
+        """Whether the next render refuses shots whose keyframe still is not approved."""
+        return self.keyframes and self.query_one("#approved-only", Switch).value
 
     def start(self, shots: int) -> None:
         for stage in STAGES:
@@ -39,8 +56,9 @@ class RenderPanel(Vertical):
             self.query_one(f"#bar-{event.stage}", ProgressBar).update(total=event.total)
         elif event.kind in ("done", "cached") and event.stage:
             self.query_one(f"#bar-{event.stage}", ProgressBar).advance(1)
-        if event.kind == "warning" or (event.kind in ("done", "failed")
-                                       and event.stage not in (None, "segment")):
+        # a farm's "done" says which node did the work ("on NODE"): shown for every stage
+        if event.kind == "warning" or (event.kind in ("done", "failed") and (
+                event.stage not in (None, "segment") or event.message)):
             colour = {"done": "green", "failed": "red", "warning": "yellow"}[event.kind]
             self.query_one(RichLog).write(f"[{colour}]{event.kind}[/] {event.stage or ''} "
                                           f"{event.shot or ''} {escape(event.message or '')}")

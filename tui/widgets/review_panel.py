@@ -1,4 +1,5 @@
-"""The selected shot: its keyframe, narration, subtitle lines and take."""
+"""The selected shot: its keyframe (or keyframe still), narration, subtitle lines, take and
+GPU cost."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 from textual_image.widget import HalfcellImage, Image
 
+from storyreel.studio.plan_cost import ESTIMATE, MEASURED_HERE, ShotCost, human_seconds
 from storyreel.studio.review import ShotReview
 
 
@@ -31,6 +33,7 @@ class ReviewPanel(Vertical):
     keyframe: reactive[Path | None] = reactive(None)
     # (take, keyframe) of the shot's earlier and current takes, shown side by side
     takes: reactive[tuple[tuple[int, Path], ...]] = reactive(())
+    cost: reactive[ShotCost | None] = reactive(None)  # a render's GPU time for the shot
 
     def __init__(self, graphics: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -68,15 +71,37 @@ class ReviewPanel(Vertical):
     def watch_cues(self) -> None:
         self._refresh_text()
 
+    def watch_cost(self) -> None:
+        self._refresh_text()
+
     def _refresh_text(self) -> None:
         review = self.review
         if review is None:
             return
-        take = f"take {review.take}" + (" (approved)" if review.approved else "")
-        lines = [f"[b]{review.id}[/b]  {take}  [dim]{review.status}[/dim]", "",
-                 escape(review.narration) if review.narration else "[dim](no narration)[/dim]"]
+        if review.still is None:
+            take = f"take {review.take}" + (" (approved)" if review.approved else "")
+        else:
+            take = f"still take {review.take} " + \
+                ("[green](approved)[/green]" if review.approved else "[dim](not approved)[/dim]")
+        lines = [f"[b]{review.id}[/b]  {take}  [dim]{review.status}[/dim]"]
+        if review.still is not None and review.still.path is None:
+            lines.append("[yellow]no still yet: press g[/yellow]")
+        if self.cost is not None and self.cost.seconds:
+            lines.append(f"[dim]{cost_line(self.cost)}[/dim]")
+        lines += ["", escape(review.narration) if review.narration
+                  else "[dim](no narration)[/dim]"]
         if review.sound:
             lines += ["", f"[dim]sound:[/dim] {escape(review.sound)}"]
         if self.cues:
             lines += ["", "[dim]subtitles:[/dim]", *map(escape, self.cues)]
         self.query_one("#text", Static).update("\n".join(lines))
+
+
+def cost_line(cost: ShotCost) -> str:
+    """'GPU: still 1 s + video 40 s (H100, estimate)': a render's GPU time for the shot."""
+    parts = {"still": cost.keyframe, "video": cost.video}
+    sources = {c.source for c in parts.values() if c is not None}
+    where = "this GPU" if all(s.startswith(MEASURED_HERE) for s in sources) else "H100"
+    return "GPU: " + " + ".join(f"{name} {human_seconds(c.seconds)}" for name, c in parts.items()
+                                if c is not None) + \
+        f" ({where}{', estimate' if ESTIMATE in sources else ''})"

@@ -146,9 +146,10 @@ class Farm:
     def close(self) -> None:
         """Let the actors go; shut Ray down if this process started it."""
         ray = _ray()
-        for actors in self._actors.values():
-            for actor in actors:
-                ray.kill(actor)
+        if ray.is_initialized():
+            for actors in self._actors.values():
+                for actor in actors:
+                    ray.kill(actor)
+            if self.started_here:
+                ray.shutdown()
         self._actors.clear()
-        if self.started_here:
-            ray.shutdown()

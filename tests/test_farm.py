@@ -129,3 +129,27 @@ def test_a_batch_renders_every_good_row_and_names_the_bad_one(cluster, tmp_path)
     assert (tmp_path / "one" / "out" / "final.mp4").exists()
     second = run()
     assert [o.status for o in second] == ["skipped", "failed", "skipped"]
+
+
+@pytest.mark.slow
+def test_a_node_lost_mid_render_costs_a_retry_not_the_video(tmp_path):
+    local = render(_four_shots(tmp_path, "local").storyboard_path)
+    ray.shutdown()
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    doomed = cluster.add_node(num_cpus=2)
+    cluster.wait_for_nodes()
+    farm = Farm(cluster.address)
+
+    def lose_the_node() -> None:
+        time.sleep(4)  # mid-render: voices done, pictures under way
+        cluster.remove_node(doomed)
+
+    remover = threading.Thread(target=lose_the_node)
+    remover.start()
+    try:
+        farmed = render(_four_shots(tmp_path, "farm").storyboard_path, farm=farm)
+    finally:
+        remover.join()
+        farm.close()
+        cluster.shutdown()
+    assert _md5(farmed.video) == _md5(local.video)

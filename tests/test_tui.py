@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage
 from plans import plan
 from textual.widgets import TabbedContent
 
-from storyreel.storyboards import load_storyboard
+from storyreel.storyboards import dump_document, load_storyboard
 from storyreel.tui.app import StoryreelApp
 from storyreel.tui.screens.studio_screen import StudioScreen
 from storyreel.tui.widgets.render_panel import RenderPanel
@@ -165,6 +165,71 @@ async def test_render_then_regenerate_a_shot(short_project):
         await wait_for(pilot, lambda: status_of(app, "leaves") == "rendered")
         assert str(app.screen.query_one(ShotsTable).get_cell("leaves", "take")) == take_before
         assert len(list((short_project.cache_dir / "visual").glob("*.mp4"))) == visual_clips
+
+
+@pytest.fixture(scope="module")
+def sd_turbo(tmp_path_factory) -> Path:
+    """A tiny random SD-Turbo checkpoint (no download): stills in about a second on CPU."""
+    pytest.importorskip("torch", reason="diffusion extra not installed")
+    pytest.importorskip("diffusers", reason="diffusion extra not installed")
+    from tiny_diffusers import save_tiny_sd_turbo
+
+    return save_tiny_sd_turbo(tmp_path_factory.mktemp("checkpoints") / "sd-turbo")
+
+
+def with_keyframes(project, model: str, shots: int):
+    """The short example, `shots` shots long, made keyframes first: an SD-Turbo still per shot,
+    moved by the camera (the stills generator)."""
+    _, doc = load_storyboard(project.storyboard_path)
+    doc["keyframes"] = {"name": "sd-turbo", "model": model, "steps": 1, "width": 64, "height": 64}
+    doc["generator"] = {"name": "stills"}
+    del doc["shots"][shots:]
+    project.storyboard_path.write_text(dump_document(doc))
+    return project
+
+
+async def test_keyframes_first_make_a_still_approve_it_and_render_only_approved_shots(
+        short_project, sd_turbo):
+    from textual.widgets import RichLog
+
+    from storyreel.studio import keyframes
+
+    project = with_keyframes(short_project, str(sd_turbo), shots=2)
+    app = make_app(project.root)
+
+    async def new_still_approved(shot_id: str) -> None:
+        await pilot.press("g")
+        await wait_for(pilot, lambda: "(not approved)" in text_of(app, "#text"), 60)
+        review = app.screen.reviews[shot_id]
+        assert review.still.path == keyframes.keyframe_path(project, shot_id)  # on screen
+        assert str(app.screen.query_one(ShotsTable).get_cell(shot_id, "take")) == str(review.take)
+        assert f"new still: take {review.take} of {shot_id}" in " ".join(toasts(app))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: status_of(app, shot_id).endswith("✓"), 10)
+        assert f"still take {review.take} (approved)" in text_of(app, "#text")
+
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: "no still yet: press g" in text_of(app, "#text"), 10)
+        await new_still_approved("leaves")
+
+        await pilot.press("f4")
+        await pilot.click("#approved-only")  # only approved shots
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "nothing was rendered" in text_of(app, "#output"), 30)
+        assert "1 shot(s) have no approved still" in text_of(app, "#output")
+        assert text_of(app, "#output").split("rendered: ")[1].startswith("cup.")  # named
+        log = app.screen.query_one(RenderPanel).query_one(RichLog)
+        assert any("nothing was rendered" in line.text for line in log.lines)
+        assert not (project.cache_dir / "voice").exists()  # refused before any work
+
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: app.focused is app.screen.query_one(ShotsTable), 10)
+        await pilot.press("down")
+        await wait_for(pilot, lambda: "no still yet: press g" in text_of(app, "#text"), 10)
+        await new_still_approved("cup")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "rendered:" in text_of(app, "#output"))
+    assert (project.out_dir / "final.mp4").exists()
 
 
 async def test_render_key_with_an_invalid_storyboard_says_what_is_wrong(short_project):

@@ -27,6 +27,7 @@ class StillReview:
 
     path: Path | None  # the still of the take under review; None: not made for the shot as it is
     takes: tuple[tuple[int, Path], ...] = ()  # (take, still) made for the shot as it is, by seed
+    approved: int | None = None  # the approved take, while it still shows the shot as it is
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _still_review(review: ShotReview, stills: list[Keyframe], picked: int | None
     approved = next((still.take for still in stills if still.approved), None)
     take = next((t for t in (picked, approved, latest) if t in made), stills[-1].take)
     return replace(review, take=take, approved=made[take].approved, still=StillReview(
-        made[take].path, tuple((s.take, s.path) for s in stills if s.path is not None)))
+        made[take].path, tuple((s.take, s.path) for s in stills if s.path is not None), approved))
 
 
 def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:

@@ -136,6 +136,24 @@ async def test_render_warnings_are_shown_wherever_the_user_is(short_project):
         assert any(warning in line.text for line in log.lines)  # and kept in the Render log
 
 
+async def test_the_render_log_says_which_farm_node_made_a_shot(short_project):
+    from textual.widgets import RichLog
+
+    from storyreel.studio.events import Event
+    from storyreel.tui.messages import RenderProgress
+
+    app = make_app(short_project.root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for stage in ("visual", "segment"):
+            app.screen.post_message(RenderProgress(Event(kind="done", stage=stage, shot="cup",
+                                                         message="on gpu-node-2")))
+        await pilot.press("f4")
+        await pilot.pause(0.2)
+        log = app.screen.query_one(RenderPanel).query_one(RichLog)
+        said = [line.text for line in log.lines]
+        assert "done visual cup on gpu-node-2" in said and "done segment cup on gpu-node-2" in said
+
+
 async def test_render_then_regenerate_a_shot(short_project):
     app = make_app(short_project.root)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -199,14 +217,15 @@ async def test_keyframes_first_make_a_still_approve_it_and_render_only_approved_
 
     async def new_still_approved(shot_id: str) -> None:
         await pilot.press("g")
-        await wait_for(pilot, lambda: "(not approved)" in text_of(app, "#text"), 60)
+        await wait_for(pilot, lambda: "not approved (a approves it)" in text_of(app, "#text"), 60)
         review = app.screen.reviews[shot_id]
         assert review.still.path == keyframes.keyframe_path(project, shot_id)  # on screen
         assert str(app.screen.query_one(ShotsTable).get_cell(shot_id, "take")) == str(review.take)
         assert f"new still: take {review.take} of {shot_id}" in " ".join(toasts(app))
         await pilot.press("a")
         await wait_for(pilot, lambda: status_of(app, shot_id).endswith("✓"), 10)
-        assert f"still take {review.take} (approved)" in text_of(app, "#text")
+        assert f"still take {review.take}" in text_of(app, "#text")
+        assert "approved: renders start from this still" in text_of(app, "#text")
 
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await wait_for(pilot, lambda: "no still yet: press g" in text_of(app, "#text"), 10)
@@ -304,11 +323,9 @@ async def test_chat_edits_the_storyboard(short_project):
         await asyncio.sleep(0.2)
 
 
-@pytest.mark.parametrize(("key", "size"), [("f1", (80, 24)), ("f2", (80, 24)),
-                                           ("f3", (80, 24)), ("f4", (80, 24)),
-                                           ("f1", (160, 48))])
-def test_studio_screens_look_right(snap_compare, short_project, key, size):
-    async def switch_tab(pilot) -> None:
+def switch_tab(key: str):
+    """A snapshot's `run_before`: press `key` and let the screen settle."""
+    async def run_before(pilot) -> None:
         await pilot.press(key)
         # Switching tabs moves focus a message later, and a focused editor or input draws a
         # blinking cursor: wait for that focus, then clear it, so every run looks the same.
@@ -318,8 +335,24 @@ def test_studio_screens_look_right(snap_compare, short_project, key, size):
         pilot.app.screen.set_focus(None)
         await pilot.wait_for_animation()
         await pilot.pause()
+    return run_before
 
-    assert snap_compare(make_app(short_project.root), terminal_size=size, run_before=switch_tab)
+
+@pytest.mark.parametrize(("key", "size"), [("f1", (80, 24)), ("f2", (80, 24)),
+                                           ("f3", (80, 24)), ("f4", (80, 24)),
+                                           ("f1", (160, 48))])
+def test_studio_screens_look_right(snap_compare, short_project, key, size):
+    assert snap_compare(make_app(short_project.root), terminal_size=size,
+                        run_before=switch_tab(key))
+
+
+@pytest.mark.parametrize("key", ["f1", "f4"])
+def test_keyframes_screens_look_right(snap_compare, short_project, key):
+    """Shots: no still yet, and a still's GPU time; Render: the only-approved switch. (No
+    still is made: the hub id is never loaded.)"""
+    project = with_keyframes(short_project, "stabilityai/sd-turbo", shots=3)
+    assert snap_compare(make_app(project.root), terminal_size=(80, 24),
+                        run_before=switch_tab(key))
 
 
 def test_brief_screen_looks_right(snap_compare, tmp_path: Path):

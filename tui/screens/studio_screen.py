@@ -142,9 +142,9 @@ class StudioScreen(Screen):
 
     def _show(self, shot_id: str, field: str, value: object) -> None:
         """Set a review detail, unless the user has moved on to another shot meanwhile."""
-        panel = self.query_one(ReviewPanel)
-        if panel.review is not None and panel.review.id == shot_id:
-            setattr(panel, field, value)
+        for panel in self.query(ReviewPanel):  # none left when the app is closing
+            if panel.review is not None and panel.review.id == shot_id:
+                setattr(panel, field, value)
 
     def on_shots_pane_approve(self, message: ShotsPane.Approve) -> None:
         review = self.reviews.get(message.shot_id)

@@ -13,7 +13,7 @@ from textual.widgets import Static
 from textual_image.widget import HalfcellImage, Image
 
 from storyreel.studio.plan_cost import ESTIMATE, MEASURED_HERE, ShotCost, human_seconds
-from storyreel.studio.review import ShotReview
+from storyreel.studio.review import ShotReview, StillReview
 
 
 class ReviewPanel(Vertical):
@@ -81,11 +81,10 @@ class ReviewPanel(Vertical):
         if review.still is None:
             take = f"take {review.take}" + (" (approved)" if review.approved else "")
         else:
-            take = f"still take {review.take} " + \
-                ("[green](approved)[/green]" if review.approved else "[dim](not approved)[/dim]")
+            take = f"still take {review.take}"
         lines = [f"[b]{review.id}[/b]  {take}  [dim]{review.status}[/dim]"]
-        if review.still is not None and review.still.path is None:
-            lines.append("[yellow]no still yet: press g[/yellow]")
+        if review.still is not None:
+            lines.append(still_line(review.still, review.approved))
         if self.cost is not None and self.cost.seconds:
             lines.append(f"[dim]{cost_line(self.cost)}[/dim]")
         lines += ["", escape(review.narration) if review.narration
@@ -95,6 +94,16 @@ class ReviewPanel(Vertical):
         if self.cues:
             lines += ["", "[dim]subtitles:[/dim]", *map(escape, self.cues)]
         self.query_one("#text", Static).update("\n".join(lines))
+
+
+def still_line(still: StillReview, approved: bool) -> str:
+    """Whether the still under review is made and approved, and what the keys do about it."""
+    if still.path is None:
+        return "[yellow]no still yet: press g[/yellow]"
+    if approved:
+        return "[green]approved[/green]: renders start from this still"
+    other = f"; approved: take {still.approved}" if still.approved is not None else ""
+    return f"[yellow]not approved[/yellow] (a approves it{other})"
 
 
 def cost_line(cost: ShotCost) -> str:

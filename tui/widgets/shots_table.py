@@ -1,4 +1,5 @@
-"""The shot list: id, duration, narration start, generator, take, status (live in renders)."""
+"""The shot list: id, duration, narration start, generator, take, status (live in renders), and
+a mark on shots whose take (keyframe still, with `keyframes:`) is approved."""
 
 from __future__ import annotations
 
@@ -34,7 +35,10 @@ class ShotsTable(DataTable):
         self.clear()
         for review in reviews:
             status = live.get(review.id) or review.status
-            if review.approved:
+            # a still shot is approved when any of its stills is, whichever one is shown
+            approved = review.approved if review.still is None else \
+                review.still.approved is not None
+            if approved:
                 status += " ✓"
             self.add_row(review.id,
                          f"{review.duration:.1f}s" if review.duration is not None else "-",

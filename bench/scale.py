@@ -46,19 +46,20 @@ def tree_rss(root: psutil.Process) -> int:
     return total
 
 
-def measure(project: Project, cache: Path) -> tuple[float, int]:
+def measure(project: Project, cache: Path) -> tuple[float, int, int]:
     start = time.perf_counter()
     proc = subprocess.Popen([*RENDER, str(project.root)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL,
                             env={**os.environ, "STORYREEL_CACHE_DIR": str(cache)})
-    root, peak = psutil.Process(proc.pid), 0
+    root, peak, own = psutil.Process(proc.pid), 0, 0
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
             peak = max(peak, tree_rss(root))
+            own = max(own, root.memory_info().rss)
         time.sleep(0.05)
     if proc.returncode != 0:
         raise SystemExit(f"render of {project.root} failed (exit {proc.returncode})")
-    return time.perf_counter() - start, peak
+    return time.perf_counter() - start, peak, own
 
 
 def main() -> None:
@@ -69,9 +70,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="storyreel-scale-") as scratch:
         for count in args.shots:
             project = storyboard(Path(scratch) / f"p{count}", count)
-            seconds, peak = measure(project, Path(scratch) / f"cache{count}")
+            seconds, peak, own = measure(project, Path(scratch) / f"cache{count}")
             print(f"  {count:4d} shots: {seconds:6.1f} s, peak RSS {peak / 2**30:.2f} GiB "
-                  f"(process tree)")
+                  f"(process tree), {own / 2**30:.2f} GiB (storyreel itself)")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from .base import Generator, GeneratorError
 from .diffusion import checkpoint_on_disk
@@ -91,11 +93,21 @@ def auto_choice() -> tuple[str, str]:
     return ("stock", reason) if use_stock else ("animatic", reason or why)
 
 
+def nvidia_driver_present() -> bool:
+    """Whether this machine could have a CUDA GPU at all: on Linux, the NVIDIA driver's files;
+    elsewhere assumed so (torch then gives the answer)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidia0").exists()
+
+
 def _diffusion_choice() -> tuple[str, str]:
     import importlib.util
 
     if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:
         return "animatic", "diffusion extra not installed"
+    if not nvidia_driver_present():  # asked before importing torch, which costs ~0.5 GB
+        return "animatic", "no CUDA GPU: auto uses the CPU animatic generator"
     import torch
 
     if not torch.cuda.is_available():

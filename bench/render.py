@@ -8,7 +8,9 @@ Run on demand: `python bench/render.py [--example coffee] [--repeats N]`. Prints
   children's CPU split by stage from each ffmpeg's own rusage);
 - the re-render after a one-shot edit (narration, camera, transition) of the first, middle
   and last shot: wall and CPU seconds, what was redone, and the work on its critical path;
-- the floor: a bare libx264 encode (the segments' settings) of the same length and size.
+- the floor: a bare libx264 encode (the segments' settings) of the same length and size;
+- with `--presets`, CPU seconds, VMAF and bitrate of x264 presets on the shots' clips (how
+  the segments' preset was chosen).
 
 Timings on a shared machine are noisy: `--repeats` runs every edit that many times (undoing
 the edit between runs clears nothing, so each run after the first re-renders from a cache
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -36,8 +39,10 @@ from storyreel.studio.events import STAGES, Event
 from storyreel.studio.project import Project
 from storyreel.studio.render import RenderResult, render
 from storyreel.tools.ffmpeg import run_ffmpeg
-from storyreel.tools.video import segment_encoding
+from storyreel.tools.video import segment_encoding, x264
 
+PRESETS = (("veryfast", 20), ("superfast", 23), ("superfast", 24), ("ultrafast", 26),
+           ("faster", 23))
 CAMERAS = ("push-in", "pan-left", "pull-out", "pan-right", "tilt-up")
 TRANSITIONS = ("crossfade", "fade-black", "slide-left")
 
@@ -228,15 +233,47 @@ def forget_since(cache: Path, moment: float) -> None:
             path.unlink()
 
 
-def bare_encode(duration: float, width: int, height: int, fps: int,
+def bare_encode(duration: float, width: int, height: int, fps: int, encoding: list[str],
                 folder: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of a bare encode of testsrc2 with the segments' settings."""
+    """Wall and CPU seconds of a bare encode of testsrc2 with `encoding`."""
     before = _cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
     start = time.perf_counter()
     run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r={fps}:d={duration:.3f}",
-                *segment_encoding(fps), str(folder / "floor.mp4")])
+                *encoding, str(folder / "floor.mp4")])
     return (time.perf_counter() - start,
             _cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - before)
+
+
+def vmaf(distorted: Path, reference: Path, frames: int) -> float:
+    log = run_ffmpeg(["-i", str(distorted), "-i", str(reference), "-lavfi",
+                      f"[0:v]setpts=PTS-STARTPTS[a];[1:v]trim=end_frame={frames},"
+                      "setpts=PTS-STARTPTS[b];[a][b]libvmaf", "-f", "null", "-"],
+                     log_level="info")
+    return float(re.findall(r"VMAF score: ([0-9.]+)", log)[-1])
+
+
+def preset_table(clips: list[Path], folder: Path, fps: int, frames: int = 120) -> None:
+    """CPU seconds (best of 3), VMAF against the clip and bytes of a segment-like encode
+    (no subtitles) per x264 preset and crf, averaged over `clips`."""
+    print(f"\nx264 presets on {len(clips)} shot clips ({frames} frames each, no subtitles; "
+          "CPU best of 3):")
+    print(f"  {'preset':10} {'crf':>3} {'CPU s':>6} {'VMAF':>6} {'kbit/s':>7}")
+    for preset, crf in PRESETS:
+        cpus, scores, sizes = [], [], []
+        for clip in clips:
+            out = folder / f"{clip.stem}-{preset}-{crf}.mp4"
+            args = ["-i", str(clip), "-vf", "setpts=PTS-STARTPTS", "-frames:v", str(frames),
+                    *x264(preset, crf, fps * 2), "-profile:v", "high", "-an", str(out)]
+            runs = []
+            for _ in range(3):
+                before = _cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
+                run_ffmpeg(args)
+                runs.append(_cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - before)
+            cpus.append(min(runs))
+            scores.append(vmaf(out, clip, frames))
+            sizes.append(out.stat().st_size * 8 / 1000 / (frames / fps))
+        print(f"  {preset:10} {crf:3d} {statistics.mean(cpus):6.2f} "
+              f"{statistics.mean(scores):6.2f} {statistics.mean(sizes):7.0f}", flush=True)
 
 
 def spread(values: list[float]) -> str:
@@ -251,6 +288,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1, help="runs of each edit")
     parser.add_argument("--edits", nargs="+", default=list(EDITS), choices=list(EDITS))
+    parser.add_argument("--presets", action="store_true",
+                        help="also measure x264 presets on three of the shots' clips")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     children = ChildCPU()
@@ -300,13 +339,22 @@ def main() -> None:
             print("\nprofile of the narration edit in the middle shot:")
             print_profile(middle, cores)
 
-        floor_wall, floor_cpu = bare_encode(cold.result.duration, width, height,
-                                            board.format.fps, folder)
+        if args.presets:
+            clips = sorted((project.cache_dir / "visual").glob("*.mp4"))[:3]
+            preset_table(clips, folder, board.format.fps)
+        fps = board.format.fps
+        floors = {"the segments' settings": segment_encoding(fps),
+                  "veryfast crf 20 (the issue's floor)": [*x264("veryfast", 20, fps * 2),
+                                                          "-r", str(fps), "-an"]}
+        measured = {name: bare_encode(cold.result.duration, width, height, fps, encoding,
+                                       folder)
+                    for name, encoding in floors.items()}
         shutil.rmtree(folder / "project", ignore_errors=True)
-    print(f"\nbare libx264 floor: {floor_wall:.1f} s wall, {floor_cpu:.1f} s CPU (the "
-          f"segments' settings, {cold.result.duration:.1f} s of testsrc2); cold render is "
-          f"{cold.wall / floor_wall:.1f}x its wall, "
-          f"{(cold.cpu_self + cold.cpu_children) / floor_cpu:.1f}x its CPU")
+    cpu = cold.cpu_self + cold.cpu_children
+    print(f"\nbare libx264 floor ({cold.result.duration:.1f} s of testsrc2 at {width}x{height}):")
+    for name, (wall, seconds) in measured.items():
+        print(f"  {name}: {wall:.1f} s wall, {seconds:.1f} s CPU; the cold render took "
+              f"{cold.wall / wall:.1f}x its wall, {cpu / seconds:.1f}x its CPU")
 
 
 if __name__ == "__main__":

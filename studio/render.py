@@ -3,6 +3,8 @@
 voice -> align -> visual -> segment (subtitles burned, transitions) -> audio -> mux.
 Every stage of every shot is cached under a hash of its inputs, so a re-render redoes only
 what an edit touched. A failed shot does not stop the others; the render then reports it.
+Stages overlap where their inputs allow: a shot's picture starts once its speech is made,
+and the mix runs beside the pictures and segments (only the mux waits for it).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import shutil
 import threading
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from storyreel.generators import ClipRequest, GeneratorError, get_generator
 from storyreel.generators.registry import auto_choice
@@ -30,7 +33,15 @@ from storyreel.storyboards.prompts import compose_prompt
 from storyreel.tools import music as music_tool
 from storyreel.tools import video
 from storyreel.tools.align import Word, align_narration
-from storyreel.tools.audio_mix import Layer, Placed, mix_programme, music_layer
+from storyreel.tools.audio_mix import (
+    MIX_VERSION,
+    Layer,
+    Layout,
+    Placed,
+    mix_programme,
+    music_layer,
+    save_stem,
+)
 from storyreel.tools.ffmpeg import FFmpegError, stop_all
 from storyreel.tools.scripts import spoken_text
 from storyreel.tools.stock_search import configured as stock_keys
@@ -58,6 +69,7 @@ from .stages import Job, body_work, picture_work, transition_work, voice_work
 from .takes import record_takes
 from .timeline import LEAD_SECONDS, Placement, place, shot_frames
 
+T = TypeVar("T")
 BODY_SPLIT_SECONDS = 4
 LOCAL_PICTURES = {"animatic", "stock", "stills"}  # generators that need no GPU
 
@@ -80,6 +92,18 @@ class RenderResult:
     duration: float
     shots: dict[str, Placement]
     redone: dict[str, int] = field(default_factory=dict)  # stage -> artifacts made this run
+
+
+@dataclass
+class ShotPreview:
+    """One shot as the programme shows it (its transitions with its neighbours included),
+    from the render's own cache entries."""
+
+    segments: list[Path]  # in order, subtitles burned; they join by stream copy
+    speech: Path | None
+    speech_start: float  # seconds into the shot
+    frames: int
+    fps: int
 
 
 @dataclass
@@ -127,6 +151,7 @@ class Renderer:
         self.failures: dict[str, str] = {}
         self._tally = threading.Lock()  # redone and failures are updated from worker threads
         self._fatal: OSError | None = None  # an error that ends the whole render (disk full)
+        self._interrupted = False  # Ctrl-C (or a signal) reached a worker thread
         self.cancel = cancel or threading.Event()
 
     def _emit(self, kind: str, stage: Stage | None = None, **fields) -> None:
@@ -168,6 +193,10 @@ class Renderer:
                 work(state)
             except (GeneratorError, OSError, RuntimeError, ValueError) as error:
                 self._fail(stage, state.shot.id, error)
+            except BaseException as error:  # an interrupt: work queued on other threads stops
+                self._interrupted = self._interrupted or isinstance(error, KeyboardInterrupt)
+                self.cancel.set()
+                raise
 
         todo = [s for s in states if s.shot.id not in self.failures]
         if parallel and self.workers > 1:
@@ -250,17 +279,21 @@ class Renderer:
                 self._emit("warning", message=f"{', '.join(chosen)} will run on the CPU (no "
                            "CUDA GPU here): expect minutes to hours per shot")
 
-    @staticmethod
-    def _concurrently(*calls: Callable[[], object]) -> list:
-        """Run independent stages side by side; re-raise the first error."""
-        with ThreadPoolExecutor(len(calls)) as pool:
-            futures = [pool.submit(call) for call in calls]
-            return [future.result() for future in futures]
-
     def run(self) -> RenderResult:
         """Render under the project's lock. SIGTERM, SIGHUP and Ctrl-C (on the main thread)
         and `cancel` stop it promptly: running ffmpegs are killed, nothing half-written is
         left, and finished work stays cached for the next render."""
+        return self._locked(self._run)
+
+    def shot_preview(self, shot_id: str, use: Callable[[ShotPreview], T]) -> T:
+        """`use` of one shot's segments and narration, made if missing by that shot's own
+        stages (and its neighbours' pictures, for the transitions): no mix, no mux, the output
+        untouched. They are the render's own cache entries, so the next render reuses them;
+        `use` runs under the project's lock too, so no render sweeps what it writes."""
+        return self._locked(lambda: use(self._shot_preview(shot_id)))
+
+    def _locked(self, work: Callable[[], T]) -> T:
+        """`work` under the project's lock, stopped as `run` says."""
         if not self.project.state_dir.exists():
             self.project.state_dir.mkdir(parents=True)
 
@@ -273,11 +306,13 @@ class Renderer:
                 self.cancel):
             try:
                 self._sweep()
-                return self._run()
+                return work()
             except BaseException as error:
                 stop()
                 if self._fatal is not None and not isinstance(error, KeyboardInterrupt):
                     raise self._fatal from error
+                if self._interrupted and not isinstance(error, KeyboardInterrupt):
+                    raise KeyboardInterrupt from error  # what a worker met, not its echo
                 raise
 
     def _run(self) -> RenderResult:
@@ -286,47 +321,49 @@ class Renderer:
         board = self.storyboard
         fps = board.format.fps
         width, height = board.format.size
-        states = [_ShotState(shot, shot_seed(board, shot)) for shot in board.shots]
-        self._emit("plan", total=len(states), message=f"{len(states)} shots, {width}x{height}")
-        self._emit("plan", "effects", total=sum(bool(s.shot.effects) for s in states))
+        shots = board.shots
+        self._emit("plan", total=len(shots), message=f"{len(shots)} shots, {width}x{height}")
+        self._emit("plan", "effects", total=sum(bool(s.effects) for s in shots))
         self._say_how_shots_are_made(board)
 
-        self._each("voice", states, lambda s: self._voice(s, voice),
-                   parallel=self.farm is not None)
-        for state in states:
-            speech = state.speech.meta["duration"] if state.speech else 0.0
-            state.frames, warning = shot_frames(speech, state.shot.duration, fps)
-            if warning:
-                self._emit("warning", shot=state.shot.id, message=warning)
-        placements, total_frames = place([s.frames for s in states],
-                                         [s.shot.transition for s in states], fps)
-        total = total_frames / fps
-        if self.platform is not None:  # before any picture is made
-            check_length(self.platform, total)
+        # A shot's picture starts as soon as its speech says how long it is, while later shots
+        # are spoken (speech keeps one core busy); unless a platform's length limit must be
+        # checked before any picture is made.
+        early = self.platform is None
+        # The mix needs only speech lengths (and the clips' own sound, when they bring it): it
+        # runs beside the pictures and the segments, and only the mux waits for it.
+        ambience = self._wants_ambience()
+        with ThreadPoolExecutor(self.workers) as pictures, ThreadPoolExecutor(1) as beside:
+            started: list[Future] = []
 
-        def align() -> None:
+            def picture(state: _ShotState) -> None:
+                started.append(pictures.submit(self._each, "visual", [state],
+                                               lambda s: self._visual(s, width, height, fps)))
+
+            states, placements, total_frames = self._place(voice, picture if early else None)
+            total = total_frames / fps
+            if self.platform is not None:
+                check_length(self.platform, total)
+                for state in states:
+                    picture(state)
+
+            def mix() -> Entry:
+                return self._audio(states, placements, total, fps)
+
+            mixed = None if ambience else beside.submit(mix)
             self._each("align", states, lambda s: self._align(s, board.language))
-
-        def visual() -> None:
-            self._each("visual", states, lambda s: self._visual(s, width, height, fps),
-                       parallel=True)
-
-        def mix() -> Entry:
-            return self._audio(states, placements, total, fps)
-
-        if self._wants_ambience():  # the mix needs the clips' own sound
-            self._concurrently(align, visual)
-            audio = mix()
-        else:  # visuals and the mix need only speech lengths, not word timings: run all three
-            audio = self._concurrently(align, visual, mix)[2]
-        look = SubtitleLook(width, height, karaoke=board.subtitles.style == "karaoke")
-        for state in states:
-            self._subtitles(state, look)
-        if self.failures:
-            raise RenderError(self.failures)
-        segments = self._segments(states, placements, fps)
-        if self.failures:
-            raise RenderError(self.failures)
+            for future in started:
+                future.result()
+            mixed = mixed or beside.submit(mix)
+            look = SubtitleLook(width, height, karaoke=board.subtitles.style == "karaoke")
+            for state in states:
+                self._subtitles(state, look)
+            if self.failures:
+                raise RenderError(self.failures)
+            segments = self._segments(states, placements, fps)
+            if self.failures:
+                raise RenderError(self.failures)
+            audio = mixed.result()
         self._emit("start", "mux")
         video.join(segments, audio.path, self.output, total_frames)
         capped = self.platform and cap_bitrate(self.output, self.platform)
@@ -344,6 +381,63 @@ class Renderer:
         return RenderResult(self.output, subtitle_files, total,
                             {s.shot.id: p for s, p in zip(states, placements, strict=True)},
                             dict(self.redone))
+
+    def _shot_preview(self, shot_id: str) -> ShotPreview:
+        voice = preflight(self.storyboard, self.project, self.output, self.document)
+        board = self.storyboard
+        fps = board.format.fps
+        width, height = board.format.size
+        states, placements, _ = self._place(voice)
+        ids = [state.shot.id for state in states]
+        if shot_id not in ids:
+            raise UserError(f"there is no shot {shot_id!r}; the shots are: {', '.join(ids)}")
+        index = ids.index(shot_id)
+        spot = placements[index]
+        near = states[index - 1 if spot.head else index:index + 2 if spot.tail else index + 1]
+        self._each("align", near, lambda s: self._align(s, board.language))
+        self._each("visual", near, lambda s: self._visual(s, width, height, fps), parallel=True)
+        look = SubtitleLook(width, height, karaoke=board.subtitles.style == "karaoke")
+        for state in near:
+            self._subtitles(state, look)
+        if self.failures:
+            raise RenderError(self.failures)
+        jobs = self._shot_segments(states, placements, index - 1, fps)[-1:] if spot.head else []
+        jobs += self._shot_segments(states, placements, index, fps)
+        segments = self._encode(jobs)
+        if self.failures:
+            raise RenderError(self.failures)
+        speech = states[index].speech
+        return ShotPreview(segments, speech.path if speech else None, LEAD_SECONDS,
+                           spot.frames, fps)
+
+    def _place(self, voice: ResolvedVoice, then: Callable[[_ShotState], None] | None = None
+               ) -> tuple[list[_ShotState], list[Placement], int]:
+        """Every shot's speech (made if missing), its length in frames and its place in the
+        programme, which every later stage starts from; and the programme's frame count.
+        `then(state)` is called as soon as a shot's length is known."""
+        board = self.storyboard
+        fps = board.format.fps
+        states = [_ShotState(shot, shot_seed(board, shot)) for shot in board.shots]
+
+        def measure(state: _ShotState) -> None:
+            speech = state.speech.meta["duration"] if state.speech else 0.0
+            state.frames, warning = shot_frames(speech, state.shot.duration, fps)
+            if warning:
+                self._emit("warning", shot=state.shot.id, message=warning)
+
+        def speak(state: _ShotState) -> None:
+            self._voice(state, voice)
+            measure(state)
+            if then is not None:
+                then(state)
+
+        self._each("voice", states, speak, parallel=self.farm is not None)
+        for state in states:
+            if not state.frames:  # its speech failed: the render stops, but later, as a whole
+                measure(state)
+        placements, total_frames = place([s.frames for s in states],
+                                         [s.shot.transition for s in states], fps)
+        return states, placements, total_frames
 
     def _voice(self, state: _ShotState, voice: ResolvedVoice) -> None:
         text, rate = state.shot.narration, self.storyboard.voice.rate
@@ -457,35 +551,47 @@ class Renderer:
     def _segments(self, states: list[_ShotState], placements: list[Placement],
                   fps: int) -> list[Path]:
         """Body segments and transition segments in programme order."""
-        jobs: list[tuple[str, str, Callable[[Path], dict], int]] = []  # ..., frames
-        for i, (state, spot) in enumerate(zip(states, placements, strict=True)):
-            for first, count in body_parts(spot.head, spot.frames - spot.head - spot.tail, fps):
-                key = content_key("body", state.clip.path.name, state.subtitles_key, first,
-                                  count, video.segment_encoding(fps))
-                jobs.append((state.shot.id, key, self._body_job(state, key, first, count, fps),
-                             count))
-            if spot.tail:
-                after = states[i + 1]
-                key = content_key("transition", state.clip.path.name, state.subtitles_key,
-                                  after.clip.path.name, after.subtitles_key, state.shot.transition,
-                                  spot.frames - spot.tail, spot.tail, video.segment_encoding(fps))
-                jobs.append((state.shot.id, key,
-                             self._transition_job(state, after, key, spot, fps), spot.tail))
+        jobs = [job for index in range(len(states))
+                for job in self._shot_segments(states, placements, index, fps)]
         self._emit("plan", "segment", total=len(jobs))
+        return self._encode(jobs)
+
+    def _encode(self, jobs: list[Job]) -> list[Path]:
+        """The segments of `jobs`, made if missing (`workers` at a time), in the same order;
+        a failure is recorded and its segment left out."""
         results: list[Path | None] = [None] * len(jobs)
 
         def run(index: int) -> None:
-            shot_id, key, make, _ = jobs[index]
+            job = jobs[index]
             try:
-                results[index] = self._produce("segment", shot_id, key, ".mp4", make).path
+                results[index] = self._produce("segment", job.shot, job.key, ".mp4", job).path
             except (OSError, RuntimeError) as error:
-                self._fail("segment", shot_id, error)
+                self._fail("segment", job.shot, error)
 
         # Longest first, so a short transition never holds up the last long body.
-        order = sorted(range(len(jobs)), key=lambda i: -jobs[i][3])
+        order = sorted(range(len(jobs)), key=lambda i: -jobs[i].params["count"])
         with ThreadPoolExecutor(self.workers) as pool:
             list(pool.map(run, order))
         return [r for r in results if r is not None]
+
+    def _shot_segments(self, states: list[_ShotState], placements: list[Placement], index: int,
+                       fps: int) -> list[Job]:
+        """The segments shot `index` begins: its body (one or two parts) and the transition
+        into the next shot. Their keys hold only shot-relative frames, so a shot that moves in
+        time reuses them."""
+        state, spot = states[index], placements[index]
+        jobs = []
+        for first, count in body_parts(spot.head, spot.frames - spot.head - spot.tail, fps):
+            key = content_key("body", state.clip.path.name, state.subtitles_key, first,
+                              count, video.segment_encoding(fps))
+            jobs.append(self._body_job(state, key, first, count, fps))
+        if spot.tail:
+            after = states[index + 1]
+            key = content_key("transition", state.clip.path.name, state.subtitles_key,
+                              after.clip.path.name, after.subtitles_key, state.shot.transition,
+                              spot.frames - spot.tail, spot.tail, video.segment_encoding(fps))
+            jobs.append(self._transition_job(state, after, key, spot, fps))
+        return jobs
 
     @staticmethod
     def _body_job(state: _ShotState, key: str, first: int, count: int, fps: int) -> Job:
@@ -528,7 +634,7 @@ class Renderer:
                       if s.clip is not None and s.clip.meta.get("sound")]
             if sounds:
                 layers.append(Layer(sounds, board.ambience.gain_db, board.ambience.duck))
-        key = content_key("mix", [(p.path.name, round(p.start, 4)) for p in placed],
+        key = content_key("mix", MIX_VERSION, [(p.path.name, round(p.start, 4)) for p in placed],
                           round(total, 4),
                           [(layer.gain_db, layer.duck, layer.loop,
                             [(c.path.name, round(c.start, 4), c.duration) for c in layer.clips])
@@ -536,10 +642,24 @@ class Renderer:
                           file_fingerprint(music_path) if music_path else None)
 
         def make(tmp: Path) -> dict:
-            mix_programme(placed, total, tmp, layers)
+            stems = [dataclasses.replace(layer, clips=[self._stem(c, "stereo") for c in layer.clips])
+                     for layer in layers]
+            mix_programme([self._stem(p, "mono") for p in placed], total, tmp, stems)
             return {"seconds": total}
 
         return self._produce("audio", "all", key, ".m4a", make)
+
+    def _stem(self, sound: Placed, layout: Layout) -> Placed:
+        """`sound` decoded for the mix once and cached: after an edit the mix decodes only the
+        sound that changed (decoding and resampling them all took a second of every mix)."""
+        key = content_key("stem", file_fingerprint(sound.path), layout)
+
+        def make(tmp: Path) -> dict:
+            save_stem(sound.path, layout, tmp)
+            return {}
+
+        stem = self.cache.produce("stem", key, ".npy", make)
+        return dataclasses.replace(sound, path=stem.path)
 
     def _music(self, total: float) -> Path | None:
         """The music file: the user's, a generated ambient bed (cached), or none."""

@@ -21,6 +21,7 @@ from storyreel.studio.timeline_export import export_timeline  # registers the to
 from .cli_errors import err, fail, out, user_errors
 from .import_cli import import_command
 from .keyframes_cli import keyframes, plan_cost
+from .preview_cli import preview_command
 from .tool_cli import TOOL_SETTINGS, tool
 
 T = TypeVar("T")
@@ -306,6 +307,7 @@ app.command("tool", context_settings=TOOL_SETTINGS, add_help_option=False)(tool)
 app.command("keyframes")(keyframes)
 app.command("import")(import_command)
 app.command("plan-cost")(plan_cost)
+app.command("preview")(preview_command)
 
 
 @models_app.command("list")

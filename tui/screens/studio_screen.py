@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import random
-import shutil
-import subprocess
 import threading
+from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,7 +14,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from storyreel.storyboards import StoryboardError, load_storyboard
 from storyreel.storyboards.errors import UserError
-from storyreel.studio import keyframes
+from storyreel.studio import keyframes, preview
 from storyreel.studio.chat import editor_for, open_chat
 from storyreel.studio.keyframes import KeyframesNotApproved
 from storyreel.studio.plan_cost import ShotCost, plan_cost
@@ -31,9 +30,6 @@ from ..widgets.review_panel import ReviewPanel
 from ..widgets.shots_pane import ShotsPane
 from ..widgets.shots_table import ShotsTable
 from ..widgets.yaml_editor import YamlEditor
-
-PLAYERS = (["mpv", "--really-quiet"], ["ffplay", "-autoexit", "-loglevel", "quiet"], ["vlc"],
-           ["xdg-open"])
 
 
 class StudioScreen(Screen):
@@ -219,9 +215,21 @@ class StudioScreen(Screen):
                       f"back to take {target} of {review.id}; rendering (from cache)")
 
     def on_shots_pane_play_shot(self, message: ShotsPane.PlayShot) -> None:
-        review = self.reviews.get(message.shot_id)
-        if review:
-            self.play(max(0.0, (review.start or 0) - 0.4))
+        if message.shot_id in self.reviews:
+            if self.cancel is not None:
+                self.notify("the preview waits for the render to finish")
+            self.play_preview(message.shot_id)
+
+    @work(thread=True, exclusive=True, group="preview")
+    def play_preview(self, shot_id: str) -> None:
+        """`p`: the shot alone from the cache, as `storyreel preview` builds it (an edited
+        shot's own work is done first); off the event loop."""
+        try:
+            path = preview.preview_shot(self.project.storyboard_path, shot_id)
+        except (UserError, OSError, RuntimeError, ValueError) as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._open, path, 0.0)
 
     def on_shots_pane_play_video(self, _: ShotsPane.PlayVideo) -> None:
         self.play(0.0)
@@ -262,15 +270,12 @@ class StudioScreen(Screen):
         if manifest is None or not manifest.output.exists():
             self.notify("render first (ctrl+r)", severity="warning")
             return
-        video = manifest.output
-        for command in PLAYERS:
-            if shutil.which(command[0]):
-                seek = {"mpv": [f"--start={start:.2f}"], "ffplay": ["-ss", f"{start:.2f}"]}
-                subprocess.Popen([*command, *seek.get(command[0], []), str(video)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                return
-        self.notify(f"no video player found (mpv, ffplay, vlc); the file is {video}", markup=False,
-                    severity="warning", timeout=8)
+        self._open(manifest.output, start)
+
+    def _open(self, video: Path, start: float) -> None:
+        if preview.play(video, start) is None:
+            self.notify(f"no video player found (mpv, ffplay, vlc); the file is {video}",
+                        markup=False, severity="warning", timeout=8)
 
     def on_storyboard_saved(self, _: StoryboardSaved) -> None:
         self.refresh_shots()

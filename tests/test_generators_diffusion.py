@@ -216,6 +216,7 @@ def test_auto_uses_the_animatic_without_a_gpu():
 
 def test_auto_and_the_backend_it_picks_share_one_model_and_one_gpu_lock(monkeypatch):
     installed: set[str] = set()
+    monkeypatch.setattr(registry, "nvidia_driver_present", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(registry, "checkpoint_on_disk", lambda model: model in installed)
     assert auto_choice()[0] == "animatic"
@@ -286,3 +287,16 @@ def test_real_checkpoint_on_gpu(name, tmp_path):
                     tmp_path / "clip.mp4")
     info = probe(out.path)
     assert info.frames == 48 and info.has_audio == generator.makes_sound
+
+
+def test_auto_looks_for_the_gpu_driver_before_importing_torch(monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(registry, "nvidia_driver_present", lambda: False)
+    assert auto_choice()[0] in {"animatic", "stock"}
+    code = ("import sys; from storyreel.generators.registry import auto_choice, "
+            "nvidia_driver_present; auto_choice(); "
+            "print(nvidia_driver_present() or 'torch' not in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "True"

@@ -676,7 +676,7 @@ class Renderer:
             music_tool.ambient_bed(seconds, tmp, seed)
             return {"seconds": seconds}
 
-        return self.cache.produce("music", content_key("bed", seconds, seed), ".wav",
+        return self.cache.produce("music", content_key("bed", music_tool.BED_VERSION, seconds, seed), ".wav",
                                   make_bed).path
 
     def _write_manifest(self, states: list[_ShotState], placements: list[Placement],

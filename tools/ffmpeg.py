@@ -3,6 +3,7 @@ that never outlive the render that started them."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -10,7 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 
 ProgressCallback = Callable[[float], None]
@@ -91,12 +92,14 @@ def _summary(log: str, code: int) -> str:
 
 
 def run_ffmpeg(args: Sequence[str], *, duration: float | None = None,
-               on_progress: ProgressCallback | None = None, stdin: bytes | None = None,
-               log_level: str = "error") -> str:
+               on_progress: ProgressCallback | None = None,
+               stdin: bytes | Iterable[bytes] | None = None, log_level: str = "error") -> str:
     """Run ffmpeg with `args` (no shell); returns its error output (the log).
 
-    Reports the fraction done in [0, 1] when `duration` is known; `stdin` is fed to `-i -`.
-    `log_level` other than "error" lets analysis filters (loudnorm) print their results.
+    Reports the fraction done in [0, 1] when `duration` is known; `stdin` (bytes, or pieces of
+    them made as ffmpeg reads) is fed to `-i -`; an error making a piece is raised here once
+    ffmpeg has stopped. `log_level` other than "error" lets analysis filters (loudnorm) print
+    their results.
     """
     cmd = [ffmpeg_exe(), "-hide_banner", *(["-nostdin"] if stdin is None else []), "-y",
            "-v", log_level, "-nostats", "-progress", "pipe:1", *args]
@@ -109,9 +112,10 @@ def run_ffmpeg(args: Sequence[str], *, duration: float | None = None,
     with _live_lock:
         _live.add(proc)
     errors: list[bytes] = []
+    feeding: list[BaseException] = []
     readers = [threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)]
     if stdin is not None:
-        readers.append(threading.Thread(target=_feed, args=(proc, stdin), daemon=True))
+        readers.append(threading.Thread(target=_feed, args=(proc, stdin, feeding), daemon=True))
     for reader in readers:
         reader.start()
     try:
@@ -131,18 +135,26 @@ def run_ffmpeg(args: Sequence[str], *, duration: float | None = None,
             _live.discard(proc)
     for reader in readers:
         reader.join(timeout=5)
+    if feeding:
+        raise feeding[0]
     log = b"".join(errors).decode("utf-8", "replace")
     if code != 0:
         raise FFmpegError(_summary(log, code), log, cmd)
     return log
 
 
-def _feed(proc: subprocess.Popen, data: bytes) -> None:
+def _feed(proc: subprocess.Popen, data: bytes | Iterable[bytes],
+          failures: list[BaseException]) -> None:
     try:
-        proc.stdin.write(data)
-        proc.stdin.close()
+        for piece in [data] if isinstance(data, bytes) else data:
+            proc.stdin.write(piece)
     except (BrokenPipeError, ValueError):
         pass  # ffmpeg stopped reading: its exit code and log say why
+    except BaseException as error:  # noqa: BLE001 - raised again by run_ffmpeg
+        failures.append(error)
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
 
 
 def ffmpeg_output(args: Sequence[str]) -> str:

@@ -16,13 +16,11 @@ from storyreel.storyboards import examples, load_storyboard
 from storyreel.studio.events import JsonLines
 from storyreel.studio.progress import RichProgress
 from storyreel.studio.project import STORYBOARD
-from storyreel.studio.timeline_export import export_timeline  # registers the tool `otio`
 
 from .cli_errors import err, fail, out, user_errors
 from .import_cli import import_command
 from .keyframes_cli import keyframes, plan_cost
 from .preview_cli import preview_command
-from .tool_cli import TOOL_SETTINGS, tool
 
 T = TypeVar("T")
 
@@ -303,7 +301,16 @@ def _download(repo: str, question: str, ask: bool = True) -> bool:
 models_app = typer.Typer(help="Diffusion checkpoints (video, keyframes, IP-Adapters): list, "
                          "pull.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
-app.command("tool", context_settings=TOOL_SETTINGS, add_help_option=False)(tool)
+# `tool` takes its arguments raw: they are parsed against the tool's own options model.
+@app.command("tool", add_help_option=False,
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                               "help_option_names": []})
+def tool(ctx: typer.Context) -> None:
+    """Atomic audio/video tools: `tool list`, `tool NAME --help`, `tool NAME IN... -o OUT`."""
+    # Loaded here: its LLM tools import LangChain, a second of every other command's start.
+    from .tool_cli import tool as run_tool
+
+    run_tool(ctx)
 app.command("keyframes")(keyframes)
 app.command("import")(import_command)
 app.command("plan-cost")(plan_cost)
@@ -352,6 +359,8 @@ def export(directory: Annotated[Path, typer.Argument(help=STORYBOARD_ARGUMENT)],
            = None) -> None:
     """Export the last render as an editable timeline (OpenTimelineIO): each shot's clip, the
     narration, the music and the subtitles on their own tracks. Also `storyreel tool otio`."""
+    from storyreel.studio.timeline_export import export_timeline
+
     written = user_errors(lambda: export_timeline(directory, output, format))
     out.print(f"[green]wrote[/] {escape(str(written))}", highlight=False, soft_wrap=True)
 

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 import storyreel.agent.capabilities  # noqa: F401  (registers the tools that need the LLM)
+import storyreel.studio.timeline_export  # noqa: F401  (registers the tool `otio`)
 from storyreel.storyboards.errors import UserError
 from storyreel.tools.capabilities import Capability, all_capabilities, get_capability
 from storyreel.tools.capabilities import run_capability as run_tool
@@ -31,9 +32,6 @@ from storyreel.tools.ffmpeg import FFmpegError
 BAD_USE = 2  # exit code for a bad option or input, as for any usage error
 KIND_TITLES = {"picture": "Picture", "sound": "Sound", "words": "Words", "delivery": "Delivery"}
 HELP = ("-h", "--help")
-# `tool` takes its arguments raw: they are parsed against the tool's own options model
-TOOL_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True,
-                 "help_option_names": []}
 
 err = Console(stderr=True)
 out = Console()

@@ -42,10 +42,11 @@ HOVER = ((0.022, 4.4), (0.025, 8.8))  # a flying thing: up and down, side to sid
 PARTICLE_SPEED = {"rise": 0.04, "fall": 0.06, "rain": 1.2}
 
 
-def _still(fps: int, first: int = 0) -> str:
-    """Repeat a decoded still forever (decoding once; `-loop 1` would decode every frame),
-    its clock starting at frame `first`."""
-    return f"loop=loop=-1:size=1:start=0,setpts=(N+{first})/{fps}/TB"
+def _still(pixels: str, fps: int, first: int = 0) -> str:
+    """Repeat a decoded still forever, converted to `pixels` (a pixel format) once, its clock
+    starting at frame `first`. `-loop 1` would decode every frame, and a conversion after the
+    loop would convert every frame: both took most of a clip's time."""
+    return f"format={pixels},loop=loop=-1:size=1:start=0,setpts=(N+{first})/{fps}/TB"
 
 
 def camera_for(request: ClipRequest) -> str:
@@ -183,7 +184,7 @@ class AnimaticGenerator:
         w, h = request.width, request.height
         big_w, big_h = round(w * OVERSCAN / 2) * 2, round(h * OVERSCAN / 2) * 2
         graph = (f"scale={big_w}:{big_h}:force_original_aspect_ratio=increase,"
-                 f"crop={big_w}:{big_h},setsar=1,{_still(request.fps)},format=yuv420p,"
+                 f"crop={big_w}:{big_h},setsar=1,{_still('yuv420p', request.fps)},"
                  f"{zoompan(camera_for(request), request.num_frames, w, h, request.fps, first)},"
                  "vignette=angle=PI/6,format=yuv420p")
         return ["-i", str(request.image), "-vf", graph]
@@ -233,15 +234,14 @@ class AnimaticGenerator:
         drift = {"pan-left": 1, "pan-right": -1}.get(camera, 1 if request.seed % 2 else -1)
         fg_travel = w * 0.3
         fg_x = f"-{fg_travel / 2:.1f}+{drift}*{fg_travel / 2:.1f}*({clock}/{duration:.3f}-0.5)*1.6"
-        still = _still(fps)
         with Image.open(layers["plate"].path) as image:
             plate = image.size
         subjects = [n for n in layers if n not in ("plate", "foreground", "particles", "title")]
         names = ["plate", *subjects, "foreground", "particles"]
-        graph = [f"[0:v]{still},format=yuv420p[p0]"]
+        graph = [f"[0:v]{_still('yuv420p', fps)}[p0]"]
         for n, name in enumerate(subjects, start=1):
             x, y = _subject_motion(layers[name], plate, clock, duration)
-            graph += [f"[{n}:v]{still},format=yuva420p[s{n}]",
+            graph += [f"[{n}:v]{_still('yuva420p', fps)}[s{n}]",
                       f"[p{n - 1}][s{n}]overlay=x='{x}':y='{y}':format=yuv420[p{n}]"]
         land, dust = layers["foreground"], layers["particles"]
         n = len(subjects)
@@ -250,9 +250,9 @@ class AnimaticGenerator:
                   else f"-{h}+mod({clock}*{speed:.1f},{h})")
         graph += [
             f"[p{n}]{zoompan(camera, frames, w, h, fps, first)}[bg]",
-            f"[{n + 1}:v]{still},format=yuva420p[land]",
+            f"[{n + 1}:v]{_still('yuva420p', fps)}[land]",
             f"[bg][land]overlay=x='{fg_x}':y={land.y}:format=yuv420[scene]",
-            f"[{n + 2}:v]{still},format=yuva420p[dust]",
+            f"[{n + 2}:v]{_still('yuva420p', fps)}[dust]",
             f"[scene][dust]overlay=x=0:y='{dust_y}':format=yuv420[air]",
         ]
         picture = "air"
@@ -261,7 +261,7 @@ class AnimaticGenerator:
         if title is not None and fade_out + TITLE_FADE > start:
             names.append("title")
             # the title's clock counts from the clip's start, so a later part fades it alike
-            graph += [f"[{n + 3}:v]{_still(fps, first)},format=yuva420p,"
+            graph += [f"[{n + 3}:v]{_still('yuva420p', fps, first)},"
                       f"fade=t=in:st={TITLE_IN}:d={TITLE_FADE}:alpha=1,"
                       f"fade=t=out:st={fade_out:.3f}:d={TITLE_FADE}:alpha=1,"
                       "setpts=PTS-STARTPTS[title]",

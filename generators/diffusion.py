@@ -23,11 +23,11 @@ import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -133,10 +133,28 @@ def torch_dtype(name: str, device: str):
     return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[name]
 
 
+T = TypeVar("T")
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     import torch
 
     return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+def retry_out_of_memory(attempt: Callable[[], T], lower_memory: Callable[[], bool], name: str,
+                        advice: str) -> T:
+    """`attempt()`; each time it runs out of GPU memory, `lower_memory()` and once more, until
+    there is nothing left to lower: then one error saying `advice`."""
+    while True:
+        try:
+            return attempt()
+        except (RuntimeError, MemoryError) as error:
+            if not is_out_of_memory(error):
+                raise
+            if not lower_memory():
+                raise GeneratorError(f"{name}: out of GPU memory even with CPU offload and VAE "
+                                     f"tiling; {advice}") from error
 
 
 @dataclass(frozen=True)
@@ -518,27 +536,24 @@ class DiffusionGenerator(ABC):
                          image=image, height=height, width=width, num_frames=count,
                          steps=plan.steps, guidance=plan.guidance, schedule=plan.schedule,
                          extra=dict(plan.arguments), callback=callback)
-        while True:
+        started = 0.0
+
+        def attempt() -> Generated:
+            nonlocal started
             generator = torch.Generator(device="cpu").manual_seed(seed)
             marks.clear()
             started = time.perf_counter()
-            try:
-                with _scheduler(pipe, plan.scheduler):
-                    out = self.call_pipeline(pipe, generator=generator, **arguments)
-            except (RuntimeError, MemoryError) as error:
-                if not is_out_of_memory(error):
-                    raise
-                if not self._lower_memory(pipe):
-                    raise GeneratorError(
-                        f"{self.name}: out of GPU memory even with CPU offload and VAE "
-                        "tiling; lower generator.height or use a smaller model") from error
-                continue
-            ended = time.perf_counter()  # the frames are on the CPU: the GPU is done
-            last = marks[-1] if marks else ended
-            clock.denoise += last - started
-            clock.decode += ended - last
-            clock.steps.append([b - a for a, b in itertools.pairwise([started, *marks])])
-            return out
+            with _scheduler(pipe, plan.scheduler):
+                return self.call_pipeline(pipe, generator=generator, **arguments)
+
+        out = retry_out_of_memory(attempt, lambda: self._lower_memory(pipe), self.name,
+                                  "lower generator.height or use a smaller model")
+        ended = time.perf_counter()  # the frames are on the CPU: the GPU is done
+        last = marks[-1] if marks else ended
+        clock.denoise += last - started
+        clock.decode += ended - last
+        clock.steps.append([b - a for a, b in itertools.pairwise([started, *marks])])
+        return out
 
     def _lower_memory(self, pipe: Any) -> bool:
         """After an out-of-memory error: free the cache, offload to the CPU (model by model,

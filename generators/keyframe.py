@@ -23,7 +23,7 @@ from .diffusion import (
     _loading_bars_hidden,
     checkpoint_on_disk,
     is_local_folder,
-    is_out_of_memory,
+    retry_out_of_memory,
     torch_dtype,
 )
 
@@ -226,17 +226,12 @@ class KeyframeGenerator(ABC):
         """One pipeline call; out of memory, once more with CPU offload and a tiled VAE."""
         import torch
 
-        while True:
+        def attempt() -> Image.Image:
             generator = torch.Generator(device="cpu").manual_seed(seed)
-            try:
-                return pipe(generator=generator, **arguments).images[0]
-            except (RuntimeError, MemoryError) as error:
-                if not is_out_of_memory(error):
-                    raise
-                if not self._lower_memory(pipe):
-                    raise GeneratorError(
-                        f"{self.name}: out of GPU memory even with CPU offload and VAE "
-                        "tiling; lower keyframes width/height or use sd-turbo") from error
+            return pipe(generator=generator, **arguments).images[0]
+
+        return retry_out_of_memory(attempt, lambda: self._lower_memory(pipe), self.name,
+                                   "lower keyframes width/height or use sd-turbo")
 
     def _adapter(self) -> IPAdapter:
         if self.ip_adapter is None:

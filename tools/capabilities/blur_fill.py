@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
-from .clip import Aspect, aspect_ratio, even, keep_sound, open_clip, video_encoding
+from ..ffmpeg import ProgressCallback
+from .clip import Aspect, aspect_ratio, encode_clip, even, open_clip
 from .registry import Options, capability
 
 
@@ -38,7 +38,4 @@ def blur_fill(inputs: list[Path], output: Path, options: BlurFillOptions,
         "force_divisible_by=2:flags=lanczos[fitted]",
         "[blurred][fitted]overlay=x=(W-w)/2:y=(H-h)/2,setsar=1,format=yuv420p[out]",
     ])
-    run_ffmpeg(["-i", str(clip.path), "-filter_complex", graph, "-map", "[out]",
-                *keep_sound(clip), *video_encoding(clip, output), str(output)],
-               duration=clip.duration, on_progress=progress)
-    return output
+    return encode_clip(clip, output, graph, progress)

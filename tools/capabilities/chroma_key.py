@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import Field, FilePath
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
+from ..ffmpeg import ProgressCallback
 from ..probe import is_image
-from .clip import HexColor, keep_sound, open_clip, video_encoding
+from .clip import HexColor, encode_clip, open_clip
 from .registry import Options, capability
 
 
@@ -38,8 +38,5 @@ def chroma_key(inputs: list[Path], output: Path, options: ChromaKeyOptions,
         f"blend={options.blend:.4f}[front]",
         "[back][front]overlay=shortest=1,format=yuv420p[out]",
     ])
-    run_ffmpeg(["-i", str(clip.path), *repeat, "-i", str(background), "-filter_complex", graph,
-                "-map", "[out]", *keep_sound(clip), *video_encoding(clip, output),
-                "-t", f"{clip.duration:.6f}", str(output)],
-               duration=clip.duration, on_progress=progress)
-    return output
+    return encode_clip(clip, output, graph, progress, inputs=[*repeat, "-i", str(background)],
+                       trailing=["-t", f"{clip.duration:.6f}"])

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 from pydantic import Field
 
+from ..ffmpeg import ProgressCallback, run_ffmpeg
 from ..probe import is_image, probe
 from ..video import aac, x264
 from .registry import CapabilityError
@@ -93,6 +94,23 @@ def video_encoding(clip: Clip, output: Path) -> list[str]:
     every two seconds and the clip's frame rate."""
     keyframes = max(1, round(clip.fps * 2))
     return [*x264("fast", 18, keyframes), "-r", clip.rate, *index_first(output)]
+
+
+def encode_clip(clip: Clip, output: Path, picture: str,
+                progress: ProgressCallback | None = None, *, inputs: Sequence[str] = (),
+                trailing: Sequence[str] = ()) -> Path:
+    """Re-encode `clip` into `output` (storyreel's settings, its sound kept) with its picture
+    made by `picture`: a filter chain on the clip, or, when it names `[out]`, a filter graph
+    over the clip (input 0) and the extra `inputs` (input arguments) that ends in `[out]`.
+    `trailing`: output arguments before the file name (e.g. a `-t` limit)."""
+    if "[out]" in picture:
+        picture_args = ["-filter_complex", picture, "-map", "[out]"]
+    else:
+        picture_args = ["-map", "0:v:0", "-vf", picture]
+    run_ffmpeg(["-i", str(clip.path), *inputs, *picture_args, *keep_sound(clip),
+                *video_encoding(clip, output), *trailing, str(output)],
+               duration=clip.duration, on_progress=progress)
+    return output
 
 
 def index_first(output: Path) -> list[str]:

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
-from .clip import keep_sound, open_clip, video_encoding
+from ..ffmpeg import ProgressCallback
+from .clip import encode_clip, open_clip
 from .registry import CapabilityError, Options, capability
 
 TURNS = {90: ["transpose=clock"], 180: ["hflip", "vflip"], 270: ["transpose=cclock"]}
@@ -41,7 +41,4 @@ def crop(inputs: list[Path], output: Path, options: CropOptions,
                               f"{clip.width}x{clip.height} picture")
     steps = [f"crop={width}:{height}:{x}:{y}", *TURNS.get(options.rotate, []),
              *FLIPS.get(options.flip, []), "setsar=1", "format=yuv420p"]
-    run_ffmpeg(["-i", str(clip.path), "-map", "0:v:0", "-vf", ",".join(steps), *keep_sound(clip),
-                *video_encoding(clip, output), str(output)],
-               duration=clip.duration, on_progress=progress)
-    return output
+    return encode_clip(clip, output, ",".join(steps), progress)

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
-from .clip import keep_sound, open_clip, video_encoding
+from ..ffmpeg import ProgressCallback
+from .clip import encode_clip, open_clip
 from .registry import Options, capability
 
 
@@ -33,8 +33,6 @@ def denoise_filter(method: str, strength: float) -> str:
 def denoise(inputs: list[Path], output: Path, options: DenoiseOptions,
             progress: ProgressCallback | None = None) -> Path:
     clip = open_clip(inputs[0], "denoise")
-    run_ffmpeg(["-i", str(clip.path), "-map", "0:v:0",
-                "-vf", f"{denoise_filter(options.method, options.strength)},format=yuv420p",
-                *keep_sound(clip), *video_encoding(clip, output), str(output)],
-               duration=clip.duration, on_progress=progress)
-    return output
+    return encode_clip(clip, output,
+                       f"{denoise_filter(options.method, options.strength)},format=yuv420p",
+                       progress)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field, FilePath
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
-from .clip import keep_sound, open_clip, video_encoding
+from ..ffmpeg import ProgressCallback
+from .clip import encode_clip, open_clip
 from .lut import Cube, identity, lut3d_filter, read_cube, write_cube
 from .registry import Options, capability
 
@@ -32,8 +32,4 @@ def grade(inputs: list[Path], output: Path, options: GradeOptions,
                     cube.domain_max)
     with tempfile.TemporaryDirectory(prefix="storyreel-grade-") as scratch:
         table = write_cube(cube, Path(scratch) / "look.cube")
-        run_ffmpeg(["-i", str(clip.path), "-map", "0:v:0",
-                    "-vf", f"{lut3d_filter(table)},format=yuv420p", *keep_sound(clip),
-                    *video_encoding(clip, output), str(output)],
-                   duration=clip.duration, on_progress=progress)
-    return output
+        return encode_clip(clip, output, f"{lut3d_filter(table)},format=yuv420p", progress)

@@ -15,9 +15,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, FilePath
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
+from ..ffmpeg import ProgressCallback
 from ..probe import is_image
-from .clip import even_times, frames_at, keep_sound, need, open_clip, video_encoding
+from .clip import encode_clip, even_times, frames_at, need, open_clip
 from .lut import Cube, identity, lut3d_filter, write_cube
 from .registry import Options, capability
 
@@ -53,11 +53,7 @@ def match_color(inputs: list[Path], output: Path, options: MatchColorOptions,
     table = grid + (matched - grid) * options.intensity
     with tempfile.TemporaryDirectory(prefix="storyreel-match-") as scratch:
         lut = write_cube(Cube(np.clip(table, 0, 1)), Path(scratch) / "match.cube")
-        run_ffmpeg(["-i", str(clip.path), "-map", "0:v:0",
-                    "-vf", f"{lut3d_filter(lut)},format=yuv420p", *keep_sound(clip),
-                    *video_encoding(clip, output), str(output)],
-                   duration=clip.duration, on_progress=progress)
-    return output
+        return encode_clip(clip, output, f"{lut3d_filter(lut)},format=yuv420p", progress)
 
 
 def lab_transfer(grid: np.ndarray, source: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
-from .clip import Corner, corner_position, even, keep_sound, open_clip, video_encoding
+from ..ffmpeg import ProgressCallback
+from .clip import Corner, corner_position, encode_clip, even, open_clip
 from .registry import Options, capability
 
 
@@ -34,7 +34,4 @@ def pip(inputs: list[Path], output: Path, options: PipOptions,
         f"[main][inset]overlay={corner_position(options.corner, margin)}:eof_action=pass,"
         "format=yuv420p[out]",
     ])
-    run_ffmpeg(["-i", str(main.path), "-i", str(inset.path), "-filter_complex", graph,
-                "-map", "[out]", *keep_sound(main), *video_encoding(main, output), str(output)],
-               duration=main.duration, on_progress=progress)
-    return output
+    return encode_clip(main, output, graph, progress, inputs=["-i", str(inset.path)])

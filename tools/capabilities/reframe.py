@@ -16,8 +16,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from ..ffmpeg import ProgressCallback, filter_value, run_ffmpeg
-from .clip import Aspect, Clip, aspect_ratio, even, keep_sound, need, open_clip, read_frames, video_encoding
+from ..ffmpeg import ProgressCallback, filter_value
+from .clip import Aspect, Clip, aspect_ratio, encode_clip, even, need, open_clip, read_frames
 from .registry import CapabilityError, Options, capability
 
 ANALYSIS_HEIGHT = 240  # frames are looked at this small: enough for faces a tenth of the frame
@@ -58,9 +58,8 @@ def reframe(inputs: list[Path], output: Path, options: ReframeOptions,
         start = f"x={corner[0]}:y=0" if axis == 0 else f"x=0:y={corner[0]}"
         graph = (f"setpts=PTS-STARTPTS,sendcmd=f={filter_value(str(commands))},"
                  f"crop@follow=w={crop_w}:h={crop_h}:{start}{scale},setsar=1,format=yuv420p")
-        run_ffmpeg(["-i", str(clip.path), "-map", "0:v:0", "-vf", graph, *keep_sound(clip),
-                    *video_encoding(clip, output), str(output)], duration=clip.duration,
-                   on_progress=None if progress is None else lambda done: progress(0.5 + done / 2))
+        encode_clip(clip, output, graph,
+                    None if progress is None else lambda done: progress(0.5 + done / 2))
     return output
 
 

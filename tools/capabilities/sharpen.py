@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
-from .clip import keep_sound, open_clip, video_encoding
+from ..ffmpeg import ProgressCallback
+from .clip import encode_clip, open_clip
 from .registry import Options, capability
 
 
@@ -24,7 +24,4 @@ def sharpen(inputs: list[Path], output: Path, options: SharpenOptions,
     clip = open_clip(inputs[0], "sharpen")
     size = 2 * options.radius + 1  # unsharp's matrix is odd, 3 to 23
     mask = f"unsharp={size}:{size}:{options.amount:.3f}:{size}:{size}:{options.amount / 2:.3f}"
-    run_ffmpeg(["-i", str(clip.path), "-map", "0:v:0", "-vf", f"{mask},format=yuv420p",
-                *keep_sound(clip), *video_encoding(clip, output), str(output)],
-               duration=clip.duration, on_progress=progress)
-    return output
+    return encode_clip(clip, output, f"{mask},format=yuv420p", progress)

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..ffmpeg import ProgressCallback, filter_value, run_ffmpeg
-from .clip import keep_sound, open_clip, video_encoding
+from .clip import encode_clip, open_clip
 from .registry import Options, capability
 
 BORDERS = {"zoom": "optzoom=1:crop=black", "keep": "optzoom=0:crop=keep",
@@ -41,7 +41,6 @@ def stabilize(inputs: list[Path], output: Path, options: StabilizeOptions,
         steady = (f"vidstabtransform=input={motions}:smoothing={options.smoothing}:"
                   f"{BORDERS[options.borders]}:interpol=bicubic,unsharp=5:5:0.8:3:3:0.4,"
                   "format=yuv420p")
-        run_ffmpeg(["-i", str(clip.path), "-map", "0:v:0", "-vf", steady, *keep_sound(clip),
-                    *video_encoding(clip, output), str(output)], duration=clip.duration,
-                   on_progress=None if progress is None else lambda done: progress(0.5 + done / 2))
+        encode_clip(clip, output, steady,
+                    None if progress is None else lambda done: progress(0.5 + done / 2))
     return output

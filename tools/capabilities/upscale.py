@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
-from .clip import even, keep_sound, open_clip, video_encoding
+from ..ffmpeg import ProgressCallback
+from .clip import encode_clip, even, open_clip
 from .registry import Options, capability
 
 
@@ -24,8 +24,6 @@ def upscale(inputs: list[Path], output: Path, options: UpscaleOptions,
     clip = open_clip(inputs[0], "upscale")
     scale = options.height / clip.height if options.height else options.factor
     width, height = even(clip.width * scale), even(clip.height * scale)
-    run_ffmpeg(["-i", str(clip.path), "-map", "0:v:0",
-                "-vf", f"zscale=w={width}:h={height}:filter=lanczos,setsar=1,format=yuv420p",
-                *keep_sound(clip), *video_encoding(clip, output), str(output)],
-               duration=clip.duration, on_progress=progress)
-    return output
+    return encode_clip(clip, output,
+                       f"zscale=w={width}:h={height}:filter=lanczos,setsar=1,format=yuv420p",
+                       progress)

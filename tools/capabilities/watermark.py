@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import Field, FilePath
 
-from ..ffmpeg import ProgressCallback, run_ffmpeg
+from ..ffmpeg import ProgressCallback
 from ..probe import decode_check
-from .clip import Corner, corner_position, even, keep_sound, open_clip, video_encoding
+from .clip import Corner, corner_position, encode_clip, even, open_clip
 from .registry import CapabilityError, Options, capability
 
 
@@ -37,7 +37,4 @@ def watermark(inputs: list[Path], output: Path, options: WatermarkOptions,
         f"[0:v][logo]overlay={corner_position(options.corner, margin)}:format=auto,"
         "format=yuv420p[out]",
     ])
-    run_ffmpeg(["-i", str(clip.path), "-i", str(options.logo), "-filter_complex", graph,
-                "-map", "[out]", *keep_sound(clip), *video_encoding(clip, output), str(output)],
-               duration=clip.duration, on_progress=progress)
-    return output
+    return encode_clip(clip, output, graph, progress, inputs=["-i", str(options.logo)])

@@ -1,6 +1,7 @@
 """Render benchmark: the 60-second example at 720p, cold and after one-shot edits.
 
-Run on demand: `python bench/render.py [--example coffee] [--repeats N]`. Prints
+Run on demand: `python bench/render.py [--example coffee | --project DIR] [--repeats N]`.
+Prints
 
 - the cold render's profile: per stage and per shot, wall seconds from the render's own
   progress events (start to done of each cache entry), how much each pair of stages ran at
@@ -285,6 +286,8 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--example", default="coffee")
+    parser.add_argument("--project", type=Path, help="a project folder to measure instead of "
+                        "an example (copied; its cache is not used)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1, help="runs of each edit")
     parser.add_argument("--edits", nargs="+", default=list(EDITS), choices=list(EDITS))
@@ -297,11 +300,16 @@ def main() -> None:
         folder = Path(scratch)
         # A fresh user cache too, so "cold" reuses nothing an earlier run left behind.
         os.environ["STORYREEL_CACHE_DIR"] = str(folder / "user-cache")
-        project = Project.create(folder / "project", args.example)
+        if args.project is not None:  # a copy: the bench edits and renders it cold
+            shutil.copytree(args.project, folder / "project",
+                            ignore=shutil.ignore_patterns(".storyreel", "out"))
+            project = Project.for_storyboard(folder / "project")
+        else:
+            project = Project.create(folder / "project", args.example)
         original = project.storyboard_path.read_text(encoding="utf-8")
         board, _ = load_storyboard(project.storyboard_path)
         width, height = board.format.size
-        print(f"example: {args.example} ({len(board.shots)} shots, {width}x{height} "
+        print(f"{args.project or args.example} ({len(board.shots)} shots, {width}x{height} "
               f"@ {board.format.fps} fps), {args.workers} workers, {cores} cores; "
               f"load average {os.getloadavg()[0]:.1f} at the start")
 

@@ -48,7 +48,8 @@ def shot_seed(board: Storyboard, shot: Shot) -> int:
 def preflight(storyboard: Storyboard, project: Project, output: Path,
               document: CommentedMap | None = None) -> ResolvedVoice:
     """Everything a user can get wrong, checked before any work starts; `document` (the
-    parsed storyboard file) gives the storyboard's problems their lines."""
+    parsed storyboard file) gives the storyboard's problems their lines. Footage is checked
+    to the end of its packets, not decoded: the render decodes it (`validate` does both)."""
     if not output.parent.is_dir():
         raise ProjectError(f"output folder {output.parent} does not exist; create it or "
                            "choose another path with -o")
@@ -56,7 +57,7 @@ def preflight(storyboard: Storyboard, project: Project, output: Path,
         raise ProjectError(f"cannot write to {output.parent} (permission denied)")
     if output.suffix.lower() != ".mp4":
         raise ProjectError(f"output {output.name} must end in .mp4")
-    return check_storyboard(storyboard, project, document)
+    return check_storyboard(storyboard, project, document, decode_footage=False)
 
 
 def model_path(project: Project, model: str | None) -> str | None:
@@ -83,10 +84,12 @@ def picture_generator(board: Storyboard, shot: Shot, footage: Path | None) -> st
 
 
 def check_storyboard(storyboard: Storyboard, project: Project,
-                     document: CommentedMap | None = None) -> ResolvedVoice:
-    """What the storyboard refers to: assets (opened and decoded), generators, reference
-    images, the shots' effects (known, with valid options), music file and voice (also what
-    `storyreel validate` checks).
+                     document: CommentedMap | None = None, *,
+                     decode_footage: bool = True) -> ResolvedVoice:
+    """What the storyboard refers to: assets (opened and decoded; footage only read to the
+    end of its packets without `decode_footage`), generators, reference images, the shots'
+    effects (known, with valid options), music file and voice (also what `storyreel
+    validate` checks).
 
     Every problem with the storyboard's content is raised together as one StoryboardError,
     each at its key's line in `document` (the parsed file; no lines without it). What this
@@ -94,7 +97,7 @@ def check_storyboard(storyboard: Storyboard, project: Project,
     GeneratorError (CheckpointMissing), checked once the content is right.
     """
     problems: list[Problem] = []
-    verdicts = _Verdicts(project.cache_dir / DECODE_VERDICTS)
+    verdicts = _Verdicts(project.cache_dir / DECODE_VERDICTS, decode_footage)
 
     def generator(spec: GeneratorSpec, loc: tuple[str | int, ...], subject: str) -> None:
         """The spec's own name and reference image (those it sets, not those it inherits)."""
@@ -178,10 +181,11 @@ def _file_problem(project: Project, relative: str, need: Literal["picture", "ima
 class _Verdicts:
     """What decoding each user file found, kept in the project's cache by the file's
     fingerprint (name, size, modification time): render and validate decode long footage
-    once, not on every run."""
+    once, not on every run. Without `decode_video`, a video's packets are read instead (a
+    verdict of a full decode is used when there is one)."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, decode_video: bool = True):
+        self.path, self.decode_video = path, decode_video
         try:
             self.stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -190,9 +194,13 @@ class _Verdicts:
 
     def problem(self, file: Path, need: Literal["picture", "image", "sound"]) -> str | None:
         key = f"{need}:{file_fingerprint(file)}"
+        light = not self.decode_video and need == "picture" and not is_image(file)
+        if light and key not in self.stored:
+            key = f"{need}-packets:{file_fingerprint(file)}"
         if key not in self.used:
             found = self.stored.get(key)
-            self.used[key] = found if isinstance(found, str) else decode_check(file, need) or ""
+            self.used[key] = found if isinstance(found, str) else decode_check(
+                file, need, decode_video=not light) or ""
         return self.used[key] or None
 
     def save(self) -> None:

@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 
 from storyreel.storyboards import StoryboardError, dump_document, load_storyboard
-from storyreel.studio.preflight import check_storyboard
+from storyreel.studio.preflight import check_storyboard, preflight
 from storyreel.studio.project import Project
+from storyreel.tools import probe
 from storyreel.tools.ffmpeg import run_ffmpeg
 
 
@@ -167,3 +168,31 @@ def test_a_cast_members_reference_image_is_checked_at_its_line(short_project):
     line = str(caught.value)
     assert "cast member 'lin': reference" in line and "empty" in line
     assert f"{short_project.storyboard_path}:" in line
+
+
+def test_a_render_reads_footage_packets_and_validate_decodes_them(short_project, monkeypatch):
+    """The render decodes the footage itself: its check reads packets only, so long footage
+    is not decoded twice on every cold render. `validate` decodes every frame."""
+    clip(short_project.root / "assets" / "waves.mp4")
+    edit(short_project, lambda d: d["shots"][1].__setitem__("asset", "assets/waves.mp4"))
+    decoded: list[bool] = []
+    checked = probe._stream_problem
+    monkeypatch.setattr(probe, "_stream_problem",
+                        lambda path, kind, decode=True: decoded.append(decode)
+                        or checked(path, kind, decode))
+    board, doc = load_storyboard(short_project.storyboard_path)
+    preflight(board, short_project, short_project.out_dir / "final.mp4", doc)
+    assert decoded == [False]
+    validate(short_project)
+    assert decoded == [False, True]
+    validate(short_project)  # the verdict is kept
+    preflight(board, short_project, short_project.out_dir / "final.mp4", doc)
+    assert decoded == [False, True]
+
+
+def test_a_render_still_refuses_footage_cut_off_at_its_line(short_project):
+    truncated_streamable_video(short_project.root / "assets" / "web.mp4")
+    edit(short_project, lambda d: d["shots"][1].__setitem__("asset", "assets/web.mp4"))
+    board, doc = load_storyboard(short_project.storyboard_path)
+    with pytest.raises(StoryboardError, match="it is cut off: it stops at"):
+        preflight(board, short_project, short_project.out_dir / "final.mp4", doc)

@@ -67,18 +67,24 @@ def is_image(path: Path) -> bool:
 TRUNCATION_TOLERANCE_S = 0.25
 
 
-def decode_check(path: Path, need: Literal["picture", "image", "sound"]) -> str | None:
+def decode_check(path: Path, need: Literal["picture", "image", "sound"],
+                 decode_video: bool = True) -> str | None:
     """Why `path` cannot serve as `need`, found by decoding all of it; None when it can.
 
     `picture`: an image, or a video with a picture (by suffix); `image`: an image; `sound`:
     a file with an audio stream. A file that cannot be read at all (permissions) raises
-    OSError instead: that is not a property of its bytes, so not a verdict to keep.
+    OSError instead: that is not a property of its bytes, so not a verdict to keep. Without
+    `decode_video`, a video's packets are read but not decoded (a cut-off file is still
+    found): for a render, whose own decode of the footage is the check, and which would
+    otherwise decode long footage twice.
     """
     if path.stat().st_size == 0:
         return "the file is empty (0 bytes)"
     if need == "image" or (need == "picture" and is_image(path)):
         return _image_problem(path)
-    return _stream_problem(path, "video" if need == "picture" else "audio")
+    if need == "picture":
+        return _stream_problem(path, "video", decode_video)
+    return _stream_problem(path, "audio")
 
 
 def _image_problem(path: Path) -> str | None:
@@ -94,11 +100,12 @@ def _image_problem(path: Path) -> str | None:
     return None
 
 
-def _stream_problem(path: Path, kind: Literal["video", "audio"]) -> str | None:
-    """Decode every frame of the first `kind` stream. A file cut short (a copy stopped half
-    way) often still opens and decodes, just ending early: so every stream's packets are read
-    too, and the file must reach the length its header declares (one stream may be shorter
-    than the others, as sound often is)."""
+def _stream_problem(path: Path, kind: Literal["video", "audio"], decode: bool = True
+                    ) -> str | None:
+    """Decode every frame of the first `kind` stream (with `decode`; else count its packets).
+    A file cut short (a copy stopped half way) often still opens and decodes, just ending
+    early: so every stream's packets are read too, and the file must reach the length its
+    header declares (one stream may be shorter than the others, as sound often is)."""
     what = "picture" if kind == "video" else "sound"
     try:
         with av.open(str(path)) as container:
@@ -115,7 +122,7 @@ def _stream_problem(path: Path, kind: Literal["video", "audio"]) -> str | None:
                 if packet.pts is not None and packet.time_base is not None:
                     end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
                 if packet.stream.index == stream.index:
-                    frames += len(packet.decode())
+                    frames += len(packet.decode()) if decode else bool(packet.size)
     except PermissionError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as error:

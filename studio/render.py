@@ -644,9 +644,7 @@ class Renderer:
         def make(tmp: Path) -> dict:
             stems = [dataclasses.replace(layer, clips=[self._stem(c, "stereo") for c in layer.clips])
                      for layer in layers]
-            # Beside the pictures and segments, which the output waits on longer.
-            mix_programme([self._stem(p, "mono") for p in placed], total, tmp, stems,
-                          background=True)
+            mix_programme([self._stem(p, "mono") for p in placed], total, tmp, stems)
             return {"seconds": total}
 
         return self._produce("audio", "all", key, ".m4a", make)

@@ -66,7 +66,7 @@ def music_layer(path: Path, total: float, gain_db: float, duck: bool) -> Layer:
 
 
 def mix_programme(voice: Sequence[Placed], total: float, out: Path,
-                  layers: Sequence[Layer] = (), *, background: bool = False) -> Path:
+                  layers: Sequence[Layer] = ()) -> Path:
     """Mix narration and the layers under it into `out` (AAC, 48 kHz stereo, exactly `total`
     seconds long), normalised to -16 LUFS integrated with peaks limited under -1 dBTP.
 
@@ -75,7 +75,6 @@ def mix_programme(voice: Sequence[Placed], total: float, out: Path,
     happen to arrive) and adelay buffers the whole delay, gigabytes for a long programme. It is
     made `WINDOW` samples at a time, twice: once to measure its loudness, once streamed to
     ffmpeg (one pass: limit and encode), so memory stays flat however long the programme.
-    `background`: the encode yields the CPU to other work (see `run_ffmpeg`).
     """
     mix = _Mix(voice, total, layers)
     meter = LoudnessMeter()
@@ -89,7 +88,7 @@ def mix_programme(voice: Sequence[Placed], total: float, out: Path,
                     f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:level=false:attack=5:"
                     f"release=50,apad,atrim=0:{total:.6f}",
                     "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", *BITEXACT, str(tmp)],
-                   duration=total, background=background,
+                   duration=total,
                    stdin=(window.astype("<f4").tobytes() for window in mix.windows()))
     return out
 

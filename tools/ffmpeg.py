@@ -7,7 +7,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,6 @@ ProgressCallback = Callable[[float], None]
 # No encoder version strings or wall-clock times in the files: same input, same bytes.
 BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
             "-map_metadata", "-1"]
-BACKGROUND_NICE = 10  # how much lower a background ffmpeg's priority is
 
 _live: set[subprocess.Popen] = set()
 _live_lock = threading.Lock()
@@ -63,10 +61,9 @@ def filter_value(value: str) -> str:
 
 
 @cache
-def _pre_exec(background: bool) -> Callable[[], None] | None:
+def _die_with_parent() -> Callable[[], None] | None:
     """A pre-exec hook asking Linux to SIGKILL the child when its parent dies, so a killed
-    render never leaves an ffmpeg writing on; a `background` child also yields the CPU to the
-    others (None elsewhere)."""
+    render never leaves an ffmpeg writing on (None elsewhere)."""
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -76,8 +73,6 @@ def _pre_exec(background: bool) -> Callable[[], None] | None:
 
     def hook() -> None:
         prctl(set_pdeathsig, kill, 0, 0, 0)
-        if background:
-            os.nice(BACKGROUND_NICE)
 
     return hook
 
@@ -98,22 +93,20 @@ def _summary(log: str, code: int) -> str:
 
 def run_ffmpeg(args: Sequence[str], *, duration: float | None = None,
                on_progress: ProgressCallback | None = None,
-               stdin: bytes | Iterable[bytes] | None = None, log_level: str = "error",
-               background: bool = False) -> str:
+               stdin: bytes | Iterable[bytes] | None = None, log_level: str = "error") -> str:
     """Run ffmpeg with `args` (no shell); returns its error output (the log).
 
     Reports the fraction done in [0, 1] when `duration` is known; `stdin` (bytes, or pieces of
     them made as ffmpeg reads) is fed to `-i -`; an error making a piece is raised here once
     ffmpeg has stopped. `log_level` other than "error" lets analysis filters (loudnorm) print
-    their results. A `background` ffmpeg runs at a lower priority: work nothing waits on yet
-    (the mix, while the pictures are made) takes the CPU only when the rest leaves it idle.
+    their results.
     """
     cmd = [ffmpeg_exe(), "-hide_banner", *(["-nostdin"] if stdin is None else []), "-y",
            "-v", log_level, "-nostats", "-progress", "pipe:1", *args]
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else None,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=_pre_exec(background))
+                                preexec_fn=_die_with_parent())
     except OSError as error:
         raise FFmpegError(f"cannot start {cmd[0]}: {error}", str(error), cmd) from error
     with _live_lock:

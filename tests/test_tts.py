@@ -73,6 +73,30 @@ def test_the_same_narration_always_sounds_the_same(joe, tmp_path: Path):
     assert md5(alone) == md5(other.path)
 
 
+def test_an_edit_speaks_only_the_sentence_it_added(joe, tmp_path: Path, monkeypatch):
+    """Sentences already spoken in this process are not spoken again: appending one to a
+    narration runs the voice model once, and the audio equals speaking it all afresh."""
+    from storyreel.tools import tts_piper
+
+    noise = tts_piper._load(joe.model).session
+    before = speak(joe, A, tmp_path / "before.wav")
+    runs: list[int] = []
+    model = noise.session
+
+    class Counting:
+        def run(self, *args, **kwargs):
+            runs.append(1)
+            return model.run(*args, **kwargs)
+
+    monkeypatch.setattr(noise, "session", Counting())
+    edited = speak(joe, f"{A} Nobody knows if it is true.", tmp_path / "after.wav")
+    assert len(runs) == 1
+    assert edited.duration > before.duration
+    monkeypatch.setattr(noise, "spoken", type(noise.spoken)())  # forget: speak it all afresh
+    afresh = speak(joe, f"{A} Nobody knows if it is true.", tmp_path / "afresh.wav")
+    assert md5(afresh.path) == md5(edited.path) and afresh.words == edited.words
+
+
 def test_break_tags_are_silence_and_other_tags_are_not_read(joe, tmp_path: Path):
     plain = speak(joe, "Coffee began. It spread fast.", tmp_path / "plain.wav")
     tagged = speak(joe, 'Coffee began. <break time="1s"/> It <emphasis level="strong">spread'

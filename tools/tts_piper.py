@@ -15,6 +15,7 @@ import json
 import os
 import re
 import threading
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ SUGGESTED_VOICES = {"en": ("English", "en_US-lessac-medium"),
 # Noise values fed per phoneme: enough for every frame of a sentence spoken at rate 0.33 or
 # faster; slower sentences reuse the noise from the start, which cannot be heard.
 NOISE_PER_PHONEME = 4096
+SPOKEN_SENTENCES = 64  # sentences kept spoken (each ~0.4 MB of audio)
 
 
 def voices_dir() -> Path:
@@ -105,20 +107,35 @@ class _SeededNoise:
     """An onnxruntime session whose noise inputs are filled from the sentence being spoken.
 
     Piper calls `run` once per sentence with the phoneme ids, the scales (noise, length)
-    and the speaker; those seed the noise, so a sentence sounds the same every time."""
+    and the speaker; those seed the noise, so a sentence sounds the same every time. That
+    makes a sentence's output a function of those inputs: the last SPOKEN_SENTENCES are
+    kept, so after an edit only the sentences that changed are spoken again (in the TUI,
+    which renders in one process)."""
 
     def __init__(self, session: onnxruntime.InferenceSession, noise_inputs: list[str]) -> None:
         self.session = session
         self.noise_inputs = noise_inputs
+        self.spoken: OrderedDict[bytes, list[np.ndarray]] = OrderedDict()
+        self.lock = threading.Lock()
 
     def run(self, output_names: list[str] | None,
             feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         key = b"".join(feed[name].tobytes() for name in ("input", "scales", "sid") if name in feed)
+        said = hashlib.blake2b(repr(output_names).encode() + key, digest_size=16).digest()
+        with self.lock:
+            if said in self.spoken:
+                self.spoken.move_to_end(said)
+                return [output.copy() for output in self.spoken[said]]
         seed = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
         rng = np.random.default_rng(seed)
         count = feed["input"].shape[1] * NOISE_PER_PHONEME
         noise = {name: rng.standard_normal(count, dtype=np.float32) for name in self.noise_inputs}
-        return self.session.run(output_names, {**feed, **noise})
+        outputs = self.session.run(output_names, {**feed, **noise})
+        with self.lock:
+            self.spoken[said] = [output.copy() for output in outputs]
+            while len(self.spoken) > SPOKEN_SENTENCES:
+                self.spoken.popitem(last=False)
+        return outputs
 
 
 def _noise_as_inputs(model: onnx.ModelProto) -> list[str]:

@@ -15,7 +15,8 @@ Prints
 
 Timings on a shared machine are noisy: `--repeats` runs every edit that many times (undoing
 the edit between runs clears nothing, so each run after the first re-renders from a cache
-that holds the edit: it is removed from the cache first) and prints the median and range.
+that holds the edit: it is removed from the cache, and the sentences the voice remembers
+speaking since, first) and prints the median and range.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ from storyreel.storyboards import dump_document, load_storyboard
 from storyreel.studio.events import STAGES, Event
 from storyreel.studio.project import Project
 from storyreel.studio.render import RenderResult, render
+from storyreel.tools import tts_piper
 from storyreel.tools.ffmpeg import run_ffmpeg
+from storyreel.tools.speech import ResolvedVoice
+from storyreel.tools.tts import resolve_voice
 from storyreel.tools.video import segment_encoding, x264
 
 PRESETS = (("veryfast", 20), ("superfast", 23), ("superfast", 24), ("ultrafast", 26),
@@ -223,8 +227,16 @@ EDITS: dict[str, Edit] = {"narration": edit_narration, "camera": edit_camera,
                           "transition": edit_transition}
 
 
-def forget_since(cache: Path, moment: float) -> None:
-    """Remove cache entries made after `moment` (a repeat must redo the edit's work)."""
+def spoken_sentences(voice: ResolvedVoice) -> dict:
+    """The sentences the project's Piper voice remembers having spoken in this process."""
+    return tts_piper._load(voice.model).session.spoken if voice.engine == "piper" else {}
+
+
+def forget_since(cache: Path, moment: float, spoken: dict, spoken_before: set) -> None:
+    """Remove cache entries made after `moment`, and sentences spoken since (a repeat must
+    redo the edit's work, as a new edit would)."""
+    for key in set(spoken) - spoken_before:
+        del spoken[key]
     for meta in cache.rglob("*.meta.json"):
         if meta.stat().st_mtime >= moment:
             for sibling in meta.parent.glob(meta.name.removesuffix(".meta.json") + ".*"):
@@ -318,6 +330,7 @@ def main() -> None:
               f"(real-time factor {cold.wall / cold.result.duration:.2f})")
         print_profile(cold, cores)
 
+        spoken = spoken_sentences(resolve_voice(board, project.root))
         positions = {"first": 0, "middle": len(board.shots) // 2, "last": len(board.shots) - 1}
         print(f"\none-shot edits ({args.repeats} run(s) each; wall and CPU seconds, median "
               "(range)):")
@@ -329,11 +342,12 @@ def main() -> None:
                 walls, cpus = [], []
                 for _ in range(args.repeats):
                     moment = time.time()
+                    spoken_before = set(spoken)
                     project.storyboard_path.write_text(dump_document(doc), encoding="utf-8")
                     run = measured_render(project, args.workers, children)
                     walls.append(run.wall)
                     cpus.append(run.cpu_self + run.cpu_children)
-                    forget_since(project.cache_dir, moment)
+                    forget_since(project.cache_dir, moment, spoken, spoken_before)
                 edited.append((f"{kind} {where}", run))
                 print(f"  {kind:10} {where:6} wall {spread(walls)} s "
                       f"({100 * statistics.median(walls) / cold.wall:3.0f}% of cold)  "

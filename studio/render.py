@@ -580,35 +580,52 @@ class Renderer:
         into the next shot. Their keys hold only shot-relative frames, so a shot that moves in
         time reuses them."""
         state, spot = states[index], placements[index]
+        encoding = self._segment_encoding(fps)
         jobs = []
         for first, count in body_parts(spot.head, spot.frames - spot.head - spot.tail, fps):
             key = content_key("body", state.clip.path.name, state.subtitles_key, first,
-                              count, video.segment_encoding(fps))
-            jobs.append(self._body_job(state, key, first, count, fps))
+                              count, encoding)
+            jobs.append(self._body_job(state, key, first, count, fps, encoding))
         if spot.tail:
             after = states[index + 1]
             key = content_key("transition", state.clip.path.name, state.subtitles_key,
                               after.clip.path.name, after.subtitles_key, state.shot.transition,
-                              spot.frames - spot.tail, spot.tail, video.segment_encoding(fps))
-            jobs.append(self._transition_job(state, after, key, spot, fps))
+                              spot.frames - spot.tail, spot.tail, encoding)
+            jobs.append(self._transition_job(state, after, key, spot, fps, encoding))
         return jobs
 
+    def _segment_encoding(self, fps: int) -> list[str]:
+        """The encoder settings of every segment of this programme (a stream-copy join needs
+        one): for photographic pictures when any shot has one (see `video.segment_encoding`)."""
+        return video.segment_encoding(fps, photographic=not all(
+            self._drawn(shot) for shot in self.storyboard.shots))
+
+    def _drawn(self, shot: Shot) -> bool:
+        """Whether the shot's picture is the animatic's illustration: no photo, footage,
+        keyframe or reference image, and no generated video."""
+        board = self.storyboard
+        if shot.asset or get_generator(picture_generator(board, shot, None)).name != "animatic":
+            return False
+        return (shot_keyframe(self.project, board, shot) is None
+                and not board.generator.merged(shot.generator).reference_image)
+
     @staticmethod
-    def _body_job(state: _ShotState, key: str, first: int, count: int, fps: int) -> Job:
+    def _body_job(state: _ShotState, key: str, first: int, count: int, fps: int,
+                  encoding: list[str]) -> Job:
         inputs = {"clip": state.clip.path} | ({"subtitles": state.subtitles}
                                               if state.subtitles else {})
         return Job("segment", state.shot.id, key, ".mp4", body_work,
-                   {"first": first, "count": count, "fps": fps}, inputs)
+                   {"first": first, "count": count, "fps": fps, "encoding": encoding}, inputs)
 
     @staticmethod
     def _transition_job(state: _ShotState, after: _ShotState, key: str, spot: Placement,
-                        fps: int) -> Job:
+                        fps: int, encoding: list[str]) -> Job:
         inputs = {"left": state.clip.path, "right": after.clip.path}
         inputs |= {"left_subtitles": state.subtitles} if state.subtitles else {}
         inputs |= {"right_subtitles": after.subtitles} if after.subtitles else {}
         return Job("segment", state.shot.id, key, ".mp4", transition_work,
                    {"left_first": spot.frames - spot.tail, "count": spot.tail,
-                    "kind": state.shot.transition, "fps": fps}, inputs)
+                    "kind": state.shot.transition, "fps": fps, "encoding": encoding}, inputs)
 
     def _wants_ambience(self) -> bool:
         """Whether any shot may bring its own sound: footage, or a generator that makes it."""

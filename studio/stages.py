@@ -69,16 +69,18 @@ def picture_work(output: Path, inputs: dict[str, Path], *, generator: str,
 
 
 def body_work(output: Path, inputs: dict[str, Path], *, first: int, count: int, fps: int,
-              progress: ProgressCallback | None = None) -> dict:
+              encoding: list[str], progress: ProgressCallback | None = None) -> dict:
     """Frames [first, first+count) of the shot's clip, its subtitles burned in."""
-    video.encode_body(inputs["clip"], inputs.get("subtitles"), first, count, fps, output, progress)
+    video.encode_body(inputs["clip"], inputs.get("subtitles"), first, count, fps, output,
+                      encoding, progress)
     return {"frames": count}
 
 
 def transition_work(output: Path, inputs: dict[str, Path], *, left_first: int, count: int,
-                    kind: str, fps: int, progress: ProgressCallback | None = None) -> dict:
+                    kind: str, fps: int, encoding: list[str],
+                    progress: ProgressCallback | None = None) -> dict:
     """`count` frames blending the end of one shot into the start of the next."""
     video.encode_transition(inputs["left"], inputs.get("left_subtitles"), left_first,
                             inputs["right"], inputs.get("right_subtitles"), count, kind, fps,
-                            output)
+                            output, encoding)
     return {"frames": count}

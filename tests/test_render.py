@@ -29,6 +29,12 @@ def test_video_has_picture_and_sound_of_equal_length(rendered_short):
     assert result.video.stat().st_mode & 0o044  # others may read the user's video
 
 
+def test_a_drawn_programme_is_encoded_at_the_drawn_quality(rendered_short):
+    """Illustrations keep their look at crf 24 (see `video.segment_encoding`)."""
+    _, result = rendered_short
+    assert b"crf=24.0" in result.video.read_bytes()
+
+
 def test_moov_atom_is_at_the_front_for_streaming(rendered_short):
     _, result = rendered_short
     head = result.video.read_bytes()[:4096]
@@ -153,7 +159,9 @@ def test_user_image_asset_is_used_with_camera_motion(short_project):
     r, g, b = first.getpixel((120, 120))
     assert b > r + 60  # the user's blue photo fills the frame
     assert ImageChops.difference(first, last).getbbox() is not None  # the camera moves
-    assert result.video.exists()
+    # A photo in the programme: every segment keeps photographic detail (x264 notes its crf).
+    assert b"crf=20.0" in result.video.read_bytes()
+    assert b"crf=24.0" not in result.video.read_bytes()
 
 
 def test_sound_of_user_footage_plays_under_the_narration(short_project):

@@ -27,6 +27,7 @@ XFADE = {"crossfade": "fade", "fade-black": "fadeblack", "slide-left": "slidelef
 # x264's output depends on its thread count: a fixed count makes the same frames the same
 # bytes on every machine (a render farm's shots join a local render's).
 ENCODER_THREADS = 4
+DRAWN_CRF, PHOTOGRAPHIC_CRF = 24, 20  # the segments' quality (see `segment_encoding`)
 
 
 class FrameCountError(RuntimeError):
@@ -72,13 +73,18 @@ def aac(bitrate: str = "160k") -> list[str]:
     return ["-c:a", "aac", "-b:a", bitrate]
 
 
-def segment_encoding(fps: int) -> list[str]:
-    """Encoder settings shared by every segment (they must match for a stream-copy join).
+def segment_encoding(fps: int, photographic: bool = False) -> list[str]:
+    """Encoder settings shared by every segment of a programme (they must match for a
+    stream-copy join).
 
     Chosen by measurement (`python bench/render.py --presets`): on animatic shots superfast
     at crf 24 scores the VMAF of veryfast at crf 20 (within 0.3) on two thirds of its CPU,
-    for a fifth more bytes; faster saves a sixth of the bytes on 1.7 times the CPU."""
-    return [*x264("superfast", 24, fps * 2), "-profile:v", "high", "-r", str(fps),
+    for a fifth more bytes; faster saves a sixth of the bytes on 1.7 times the CPU. On
+    `photographic` pictures (footage, photos, generated video) crf 24 loses detail that
+    veryfast at crf 20 keeps (VMAF 44 against 59 on noisy footage, `bench/assembly.py`):
+    superfast at crf 20 scores within 3 of it on three quarters of its CPU."""
+    crf = PHOTOGRAPHIC_CRF if photographic else DRAWN_CRF
+    return [*x264("superfast", crf, fps * 2), "-profile:v", "high", "-r", str(fps),
             "-video_track_timescale", str(fps * 1000), "-an"]
 
 
@@ -133,18 +139,21 @@ def _frames_from(first: int, fps: int, subtitles: Path | None) -> str:
 
 
 def encode_body(clip: Path, subtitles: Path | None, first: int, count: int, fps: int,
-                out: Path, progress: ProgressCallback | None = None) -> None:
-    """Frames [first, first+count) of `clip`, with `subtitles` (clip-local times) burned in."""
+                out: Path, encoding: Sequence[str],
+                progress: ProgressCallback | None = None) -> None:
+    """Frames [first, first+count) of `clip`, with `subtitles` (clip-local times) burned in,
+    encoded with `encoding` (`segment_encoding`)."""
     run_ffmpeg([*_from_frame(clip, first, fps), "-vf", _frames_from(first, fps, subtitles),
-                "-frames:v", str(count), *segment_encoding(fps), str(out)],
+                "-frames:v", str(count), *encoding, str(out)],
                duration=count / fps, on_progress=progress)
     check_frames(out, count, f"the segment of {clip.name} from frame {first}")
 
 
 def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, right: Path,
                       right_subtitles: Path | None, count: int, kind: str, fps: int,
-                      out: Path) -> None:
-    """`count` frames blending the end of `left` (from frame `left_first`) into `right`."""
+                      out: Path, encoding: Sequence[str]) -> None:
+    """`count` frames blending the end of `left` (from frame `left_first`) into `right`,
+    encoded with `encoding` (`segment_encoding`)."""
     seconds = count / fps
     graph = ";".join([
         f"[0:v]{_frames_from(left_first, fps, left_subtitles)},"
@@ -154,7 +163,7 @@ def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, 
         "format=yuv420p[out]",
     ])
     run_ffmpeg([*_from_frame(left, left_first, fps), "-i", str(right), "-filter_complex", graph,
-                "-map", "[out]", "-frames:v", str(count), *segment_encoding(fps), str(out)])
+                "-map", "[out]", "-frames:v", str(count), *encoding, str(out)])
     check_frames(out, count, f"the transition from {left.name} to {right.name}")
 
 

@@ -30,9 +30,14 @@ Run on demand: `python bench/assembly.py [--runs 3] [--quick]`. It asserts nothi
   (`generators.animatic.ENCODE`, ultrafast crf 14) both patched to slow crf 8, on a fresh cache;
 - the floor: a bare libx264 encode, decode + encode with only the concat filter, of the six
   clips concatenated and cut to storyreel's frame count, with the segments' settings
-  (`segment_encoding(fps)`) and with veryfast crf 20 (run after each round); its wall seconds,
-  storyreel's cold render wall over it (the goal is <= 1.5x), and the floor's own VMAF against
-  the clips it was encoded from, beside the VMAF of storyreel's normal render.
+  (`segment_encoding(fps, photographic=True)`, those of a programme of footage) and with
+  veryfast crf 20 (run after each round): its wall seconds, storyreel's cold render wall over
+  it (the goal is <= 1.5x), and the floor's own VMAF against the clips it was encoded from,
+  beside the VMAF of storyreel's normal render.
+
+VMAF pairs frames by their number, not their timestamps: storyreel's joined video can step
+unevenly where segments meet (a segment's last frame stored a few ticks short), and libvmaf,
+pairing by timestamp, would compare one frame off from there on.
 
 Timings on a shared 2-core machine are noisy: compare medians, and the CPU seconds beside them.
 Work goes to a temporary folder under `--work` (default /tmp/assembly-work), removed at the end
@@ -80,8 +85,9 @@ SOURCES = (
              "life_color=#f2c14e,scale={w}:{h}:flags=bicubic"),
     ("automaton", "cellauto=s={w}x{h}:r={r}:rule=110:seed=7:full=1:scroll=1,format=rgb24,"
                   "lutrgb=r=val*0.95:g=val*0.75:b=val*0.45"),
-    ("gradients", "gradients=s={w}x{h}:r={r}:n=5:speed=0.04:seed=3,"
-                  "noise=alls=3:allf=t:all_seed=5"),
+    ("gradients", "gradients=s={w}x{h}:r={r}:n=5:speed=0.04:c0=0x1b3b6f:c1=0xe07a5f:"  # no
+                  "c2=0xf2cc8f:c3=0x81b29a:c4=0x3d405b:x0=100:y0=80:x1=1180:y1=640,"  # seed:
+                  "noise=alls=3:allf=t:all_seed=5"),  # its random colours differ run to run
     ("carpet", "sierpinski=s={w}x{h}:r={r}:seed=9:jump=40:type=carpet,format=rgb24,"
                "lutrgb=r=val*0.4+40:g=val*0.7+20:b=val*0.9"),
 )
@@ -349,8 +355,13 @@ def floor_encode(clips: list[Path], frames: int, encoding: list[str], out: Path)
     return Timed(wall, children_cpu() - cpu, out, frames / FPS)
 
 
+def footage_segments() -> list[str]:
+    """The segments' settings of a programme of footage, as storyreel's renderer picks them."""
+    return segment_encoding(FPS, photographic=True)
+
+
 def floor_settings() -> dict[str, list[str]]:
-    return {"segments' settings": segment_encoding(FPS),
+    return {"segments' settings": footage_segments(),
             "veryfast crf 20": [*x264("veryfast", 20, FPS * 2), "-r", str(FPS), "-an"]}
 
 
@@ -358,7 +369,11 @@ def floor_settings() -> dict[str, list[str]]:
 
 
 def vmaf_graph(distorted: str, reference: str) -> str:
-    return (f"{distorted}setpts=PTS-STARTPTS[d];{reference}setpts=PTS-STARTPTS[r];"
+    """libvmaf on frames paired by their number: libvmaf pairs frames by timestamp, and a video
+    whose timestamps step unevenly (storyreel's joins can start a segment a fraction of a
+    millisecond early) would be compared one frame off from there on."""
+    by_number = f"setpts=N/({FPS}*TB)"
+    return (f"{distorted}{by_number}[d];{reference}{by_number}[r];"
             f"[d][r]libvmaf=n_threads=2:n_subsample={VMAF_SUBSAMPLE}:shortest=1")
 
 
@@ -396,7 +411,8 @@ def reference_encoders() -> Iterator[None]:
     from storyreel.generators import animatic
 
     segments, fit = video.segment_encoding, animatic.ENCODE
-    video.segment_encoding = lambda fps: with_quality(segments(fps), *REFERENCE)
+    video.segment_encoding = lambda *args, **named: with_quality(segments(*args, **named),
+                                                                 *REFERENCE)
     animatic.ENCODE = with_quality(fit, *REFERENCE)
     try:
         yield
@@ -530,7 +546,7 @@ def main() -> None:
         scores = {"storyreel": storyreel_vmaf(setup), "MoviePy": moviepy_vmaf(setup, handoff)}
         print(f"\nVMAF, subtitles off, normal settings against a crf {REFERENCE[1]} "
               f"{REFERENCE[0]} reference (every {VMAF_SUBSAMPLE}th frame):")
-        print(f"  storyreel (segments {describe(segment_encoding(FPS))}, footage fitted at "
+        print(f"  storyreel (segments {describe(footage_segments())}, footage fitted at "
               f"{describe(_fit_encoding())}): {scores['storyreel']:.2f}")
         print(f"  MoviePy (libx264 {MOVIEPY_NORMAL[0]} crf {MOVIEPY_NORMAL[1]}): "
               f"{scores['MoviePy']:.2f}")

@@ -114,6 +114,7 @@ MOVIEPY_SCRIPT = '''
 """storyreel's content assembled with MoviePy 2.x, from the plan written by bench/assembly.py."""
 import json
 import sys
+from pathlib import Path
 
 from moviepy import (AudioFileClip, CompositeAudioClip, CompositeVideoClip, TextClip,
                      VideoFileClip, afx, vfx)
@@ -153,8 +154,10 @@ sounds += [AudioFileClip(shot["speech"]).with_start(shot["narration_start"])
 programme = (CompositeVideoClip(layers, size=(width, height)).with_duration(total)
              .with_audio(CompositeAudioClip(sounds).with_duration(total)))
 preset, crf = plan["encoding"]
+# MoviePy's temporary sound file goes beside the output, not into the current folder.
 programme.write_videofile(plan["output"], fps=fps, codec="libx264", audio_codec="aac",
-                          preset=preset, ffmpeg_params=["-crf", str(crf)], logger=None)
+                          preset=preset, ffmpeg_params=["-crf", str(crf)], logger=None,
+                          temp_audiofile_path=str(Path(plan["output"]).parent))
 '''
 
 

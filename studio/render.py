@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import json
 import os
 import shutil
@@ -597,8 +598,12 @@ class Renderer:
     def _segment_encoding(self, fps: int) -> list[str]:
         """The encoder settings of every segment of this programme (a stream-copy join needs
         one): for photographic pictures when any shot has one (see `video.segment_encoding`)."""
-        return video.segment_encoding(fps, photographic=not all(
-            self._drawn(shot) for shot in self.storyboard.shots))
+        return video.segment_encoding(fps, photographic=self._photographic)
+
+    @functools.cached_property
+    def _photographic(self) -> bool:
+        """Whether any shot's picture is photographic (asked for every segment: found once)."""
+        return not all(self._drawn(shot) for shot in self.storyboard.shots)
 
     def _drawn(self, shot: Shot) -> bool:
         """Whether the shot's picture is the animatic's illustration: no photo, footage,

@@ -286,12 +286,6 @@ def _k_weighting_spectrum(size: int) -> np.ndarray:
     return np.fft.rfft(_k_weighting_taps(), size)
 
 
-def narration_track(voice: Sequence[Placed], total: float) -> np.ndarray:
-    """Every narration clip at its place on one mono 48 kHz track (float32), `total` seconds
-    long."""
-    return _Mix(voice, total, ()).narration(0, _samples(total))
-
-
 def block_power(narration: np.ndarray) -> np.ndarray:
     """The narration's mean square over each 10 ms block (the last one padded with
     silence); a window of whole blocks at a time gives the same values as the whole track."""

@@ -316,6 +316,7 @@ def main() -> None:
             shutil.copytree(args.project, folder / "project",
                             ignore=shutil.ignore_patterns(".storyreel", "out"))
             project = Project.for_storyboard(folder / "project")
+            project.out_dir.mkdir(exist_ok=True)
         else:
             project = Project.create(folder / "project", args.example)
         original = project.storyboard_path.read_text(encoding="utf-8")

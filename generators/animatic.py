@@ -139,7 +139,7 @@ class AnimaticGenerator:
         with ThreadPoolExecutor(len(parts)) as pool:
             paths = list(pool.map(render_part, range(len(parts))))
         if len(paths) > 1:
-            concat_copy(paths, output, scratch / "parts.txt")
+            concat_copy(paths, output, scratch / "parts.txt", request.fps)
 
     @staticmethod
     def _layers(request: ClipRequest) -> dict[str, Layer]:

@@ -36,7 +36,7 @@ def _assemble(parts: ShotPreview, out: Path) -> Path:
     try:
         mix_programme([Placed(parts.speech, parts.speech_start)] if parts.speech else [],
                       parts.frames / parts.fps, sound)
-        video.join(parts.segments, sound, out, parts.frames)
+        video.join(parts.segments, sound, out, parts.frames, parts.fps)
     finally:
         sound.unlink(missing_ok=True)
     return out

@@ -366,7 +366,7 @@ class Renderer:
                 raise RenderError(self.failures)
             audio = mixed.result()
         self._emit("start", "mux")
-        video.join(segments, audio.path, self.output, total_frames)
+        video.join(segments, audio.path, self.output, total_frames, fps)
         capped = self.platform and cap_bitrate(self.output, self.platform)
         if capped:
             self._emit("warning", message=capped)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -29,3 +30,14 @@ def level_db(path: Path, start: float, end: float) -> float:
     """RMS level (dBFS) of a stretch of a file's sound."""
     samples = _samples(path, 8000, 1)[round(start * 8000):round(end * 8000), 0]
     return float(10 * np.log10(np.mean(samples.astype(np.float64) ** 2) + 1e-12))
+
+
+def frame_steps(path: Path) -> set[float]:
+    """The distinct steps, in seconds, between consecutive frames' display times."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        times = sorted(packet.pts for packet in container.demux(stream) if packet.size)
+        return {round(float((b - a) * stream.time_base), 9)
+                for a, b in itertools.pairwise(times)}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pysubs2
 import pytest
-from media import integrated_loudness, level_db
+from media import frame_steps, integrated_loudness, level_db
 from PIL import ImageChops
 
 from storyreel.storyboards import dump_document, load_storyboard
@@ -33,6 +33,16 @@ def test_a_drawn_programme_is_encoded_at_the_drawn_quality(rendered_short):
     """Illustrations keep their look at crf 24 (see `video.segment_encoding`)."""
     _, result = rendered_short
     assert b"crf=24.0" in result.video.read_bytes()
+
+
+def test_every_frame_lasts_one_frame_across_the_joins(short_project):
+    """At 30 fps x264 stores some segments' last frame a few ticks short; the join must not
+    start the next segment early (the picture's clock would step at every join)."""
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["format"]["fps"] = 30
+    short_project.storyboard_path.write_text(dump_document(doc))
+    result = render(short_project.storyboard_path)
+    assert frame_steps(result.video) == {round(1 / 30, 9)}
 
 
 def test_moov_atom_is_at_the_front_for_streaming(rendered_short):

@@ -167,30 +167,41 @@ def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, 
     check_frames(out, count, f"the transition from {left.name} to {right.name}")
 
 
-def _write_concat_list(parts: Sequence[Path], list_file: Path) -> None:
-    """A concat-demuxer list; quotes escaped the way that format wants."""
+def _write_concat_list(parts: Sequence[Path], list_file: Path, fps: int | None = None) -> None:
+    """A concat-demuxer list; quotes escaped the way that format wants. With `fps`, each part
+    is given its length in whole frames: otherwise the demuxer starts the next part where the
+    last one's stored end is, and an encoder may store a last frame a few ticks short, so the
+    joined picture's clock would step unevenly at every join."""
     lines = []
     for part in parts:
         quoted = str(part.resolve()).replace("'", "'\\''")
         lines.append(f"file '{quoted}'")
+        if fps is not None:
+            lines.append(f"duration {frames_in_header(part) / fps:.6f}")
     list_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def concat_copy(parts: Sequence[Path], out: Path, list_file: Path) -> None:
-    """Join clips encoded with identical settings, without re-encoding."""
-    _write_concat_list(parts, list_file)
+def frames_in_header(video: Path) -> int:
+    """The frame count an MP4's header declares for its picture (no packet is read)."""
+    with av.open(str(video)) as container:
+        return container.streams.video[0].frames
+
+
+def concat_copy(parts: Sequence[Path], out: Path, list_file: Path, fps: int | None = None) -> None:
+    """Join clips encoded with identical settings (and, given, at `fps`), without re-encoding."""
+    _write_concat_list(parts, list_file, fps)
     run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(list_file), "-c", "copy", *BITEXACT,
                 str(out)])
 
 
-def join(segments: Sequence[Path], audio: Path, out: Path, frames: int) -> None:
-    """Concatenate `segments` (stream copy) and mux `audio`, faststart, written atomically;
-    the result must hold exactly `frames` frames. The concat list is a temporary file beside
-    the output, so a read-only project can still render to a folder you can write."""
+def join(segments: Sequence[Path], audio: Path, out: Path, frames: int, fps: int) -> None:
+    """Concatenate `segments` (stream copy, at `fps`) and mux `audio`, faststart, written
+    atomically; the result must hold exactly `frames` frames. The concat list is a temporary
+    file beside the output, so a read-only project can still render to a folder you can write."""
     with atomic_path(out) as tmp, tempfile.TemporaryDirectory(prefix=".join.part-",
                                                                dir=out.parent) as scratch:
         list_file = Path(scratch) / "segments.txt"
-        _write_concat_list(segments, list_file)
+        _write_concat_list(segments, list_file, fps)
         run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(list_file), "-i", str(audio),
                     "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart",
                     *BITEXACT, str(tmp)])

@@ -13,9 +13,9 @@ from pathlib import Path
 from PIL import Image
 
 from storyreel.tools.ffmpeg import run_ffmpeg
+from storyreel.tools.footage import FootageFit
 from storyreel.tools.paths import cache_dir
-from storyreel.tools.probe import probe
-from storyreel.tools.video import aac, concat_copy, playable_seconds, x264
+from storyreel.tools.video import concat_copy, x264
 
 from .animatic_art import Layer, save_layers
 from .base import ClipOutput, ClipRequest, GeneratorError, ProgressCallback
@@ -189,33 +189,19 @@ class AnimaticGenerator:
                  "vignette=angle=PI/6,format=yuv420p")
         return ["-i", str(request.image), "-vf", graph]
 
-    def _footage_args(self, request: ClipRequest) -> tuple[list[str], list[str]]:
-        """(input and picture arguments, sound arguments): footage trimmed, slowed (up to
-        1.6x, its sound slowed without a change of pitch) or looped to the shot's length."""
-        w, h = request.width, request.height
+    @staticmethod
+    def _footage_args(request: ClipRequest) -> tuple[list[str], list[str]]:
+        """(input and picture arguments, sound arguments): the footage fitted to the shot
+        (`tools.footage.FootageFit`)."""
         try:
-            info = probe(request.video)
-            source = playable_seconds(request.video)  # a cut-off file plays less than it says
+            fit = FootageFit.measure(request.video, request.width, request.height, request.fps,
+                                     request.num_frames)
+        except ValueError as error:
+            raise GeneratorError(str(error)) from error
         except Exception as error:
             raise GeneratorError(f"cannot read video {request.video}: {error}") from error
-        if source <= 0:
-            raise GeneratorError(f"{request.video} has no video stream")
-        needed = request.duration
-        loop: list[str] = []
-        speed, tempo = "setpts=PTS-STARTPTS", ""
-        if source < needed <= source * 1.6:
-            speed = f"setpts={needed / source:.5f}*(PTS-STARTPTS)"  # slow down to fit
-            tempo = f"atempo={source / needed:.5f},"
-        elif source < needed:
-            loop = ["-stream_loop", "-1"]
-        graph = (f"{speed},fps={request.fps},"
-                 f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,"
-                 "format=yuv420p")
-        sound = SILENT
-        if info.has_audio:
-            sound = ["-map", "0:v:0", "-map", "0:a:0", "-af",
-                     f"{tempo}apad,atrim=0:{needed:.6f}", *aac()]
-        return [*loop, "-i", str(request.video), "-vf", graph], sound
+        sound = ["-map", "0:v:0", *fit.sound_args()] if fit.has_audio else SILENT
+        return [*fit.input_args(request.video), "-vf", fit.picture()], sound
 
     def _designed_args(self, request: ClipRequest, layers: dict[str, Layer],
                        first: int = 0) -> list[str]:

@@ -43,7 +43,8 @@ from storyreel.tools.audio_mix import (
     music_layer,
     save_stem,
 )
-from storyreel.tools.ffmpeg import FFmpegError, stop_all
+from storyreel.tools.ffmpeg import FFmpegError, run_ffmpeg, stop_all
+from storyreel.tools.footage import FIT_VERSION, FootageFit
 from storyreel.tools.scripts import spoken_text
 from storyreel.tools.stock_search import configured as stock_keys
 from storyreel.tools.subtitles import (
@@ -115,7 +116,9 @@ class _ShotState:
     words: list[Word] = field(default_factory=list)
     cues: list[Cue] = field(default_factory=list)
     frames: int = 0
-    clip: Entry | None = None
+    clip: Entry | None = None  # the visual stage's entry: a clip, or the fit of footage
+    picture: video.Picture | None = None  # what the shot's segments read
+    sound: Path | None = None  # the picture's own sound, fitted to the shot
     subtitles: Path | None = None
     subtitles_key: str = ""
 
@@ -474,6 +477,9 @@ class Renderer:
     def _visual(self, state: _ShotState, width: int, height: int, fps: int) -> None:
         shot, board = state.shot, self.storyboard
         footage = shot_footage(self.project, shot)
+        if footage is not None and not shot.effects:
+            self._fit_footage(state, footage, width, height, fps)
+            return
         image = asset_id = None
         if shot.asset:
             path = self.project.asset(shot.asset, shot.id)
@@ -524,14 +530,42 @@ class Renderer:
                   # stock footage remembers its choices in the project: searched from here
                   here=generator.name == "stock")
         state.clip = self._produce("visual", shot.id, key, ".mp4", job)
+        state.picture = video.Picture(state.clip.path)
+        state.sound = state.clip.path if state.clip.meta.get("sound") else None
         if not state.clip.cached:
             for line in state.clip.meta.get("notes", []):  # load and compile times, fallbacks
                 self._emit("warning", shot=shot.id, message=line)
         if shot.effects:  # on the picture, before subtitles; the shot keeps its frames
             job = effects_job(self.project.root, shot, state.clip, state.frames, fps)
             state.clip = self._produce("effects", shot.id, job.key, ".mp4", job)
+            state.picture = video.Picture(state.clip.path)
             if state.clip.meta.get("effects_note"):  # said on every render, cached or not
                 self._emit("warning", shot=shot.id, message=state.clip.meta["effects_note"])
+
+    def _fit_footage(self, state: _ShotState, footage: Path, width: int, height: int,
+                     fps: int) -> None:
+        """The user's footage is read by the shot's segments themselves, fitted as they encode
+        (decoded once, encoded once: a fitted copy cost as much again as the segments). This
+        stage only measures it, and fits its sound to the shot for the mix."""
+        shot = state.shot
+        key = content_key("visual", "footage", FIT_VERSION, width, height, fps, state.frames,
+                          file_fingerprint(footage))
+
+        def measure(tmp: Path) -> dict:
+            fit = FootageFit.measure(footage, width, height, fps, state.frames)
+            tmp.write_text(json.dumps(fit.to_dict()), encoding="utf-8")
+            return {"frames": state.frames, "sound": fit.has_audio}
+
+        state.clip = self._produce("visual", shot.id, key, ".json", measure)
+        fit = FootageFit(**json.loads(state.clip.path.read_text(encoding="utf-8")))
+        state.picture = video.Picture(footage, fit)
+        if fit.has_audio and self.storyboard.ambience.source == "shots":
+            def fit_sound(tmp: Path) -> dict:
+                run_ffmpeg([*fit.input_args(footage), *fit.sound_args(), str(tmp)])
+                return {}
+
+            state.sound = self._produce("visual", shot.id, content_key(key, "sound"), ".m4a",
+                                        fit_sound).path
 
     def _subtitles(self, state: _ShotState, look: SubtitleLook) -> None:
         """The shot's cues (for every subtitle file) and, when burning, its ASS file."""
@@ -617,20 +651,22 @@ class Renderer:
     @staticmethod
     def _body_job(state: _ShotState, key: str, first: int, count: int, fps: int,
                   encoding: list[str]) -> Job:
-        inputs = {"clip": state.clip.path} | ({"subtitles": state.subtitles}
-                                              if state.subtitles else {})
+        inputs = {"clip": state.picture.path} | ({"subtitles": state.subtitles}
+                                                 if state.subtitles else {})
         return Job("segment", state.shot.id, key, ".mp4", body_work,
-                   {"first": first, "count": count, "fps": fps, "encoding": encoding}, inputs)
+                   {"first": first, "count": count, "fps": fps, "encoding": encoding,
+                    "fit": state.picture.fit}, inputs)
 
     @staticmethod
     def _transition_job(state: _ShotState, after: _ShotState, key: str, spot: Placement,
                         fps: int, encoding: list[str]) -> Job:
-        inputs = {"left": state.clip.path, "right": after.clip.path}
+        inputs = {"left": state.picture.path, "right": after.picture.path}
         inputs |= {"left_subtitles": state.subtitles} if state.subtitles else {}
         inputs |= {"right_subtitles": after.subtitles} if after.subtitles else {}
         return Job("segment", state.shot.id, key, ".mp4", transition_work,
                    {"left_first": spot.frames - spot.tail, "count": spot.tail,
-                    "kind": state.shot.transition, "fps": fps, "encoding": encoding}, inputs)
+                    "kind": state.shot.transition, "fps": fps, "encoding": encoding,
+                    "left_fit": state.picture.fit, "right_fit": after.picture.fit}, inputs)
 
     def _wants_ambience(self) -> bool:
         """Whether any shot may bring its own sound: footage, or a generator that makes it."""
@@ -651,9 +687,8 @@ class Renderer:
         if music_path is not None:
             layers.append(music_layer(music_path, total, board.music.gain_db, board.music.duck))
         if board.ambience.source == "shots":
-            sounds = [Placed(s.clip.path, p.start_frame / fps, p.frames / fps)
-                      for s, p in zip(states, placements, strict=True)
-                      if s.clip is not None and s.clip.meta.get("sound")]
+            sounds = [Placed(s.sound, p.start_frame / fps, p.frames / fps)
+                      for s, p in zip(states, placements, strict=True) if s.sound is not None]
             if sounds:
                 layers.append(Layer(sounds, board.ambience.gain_db, board.ambience.duck))
         key = content_key("mix", MIX_VERSION, [(p.path.name, round(p.start, 4)) for p in placed],
@@ -709,13 +744,14 @@ class Renderer:
             output=self.output, fps=fps, subtitles=subtitles,
             music=self._music((last.start_frame + last.frames) / fps),  # made by the mix
             shots=[RenderedShot(id=s.shot.id, start=p.start_frame / fps, frames=p.frames,
-                                clip=s.clip.path if s.clip else None,
+                                clip=s.picture.path if s.picture else None,
                                 narration_start=p.start_frame / fps + LEAD_SECONDS,
                                 speech_seconds=s.speech.meta["duration"] if s.speech else 0.0,
                                 speech=s.speech.path if s.speech else None)
                    for s, p in zip(states, placements, strict=True)],
         ).save(self.project.last_render_path)
-        record_takes(self.project, {s.shot.id: (s.seed, s.clip.path) for s in states if s.clip})
+        record_takes(self.project, {s.shot.id: (s.seed, s.picture.path)
+                                    for s in states if s.picture})
 
 
 def render(storyboard_path: Path | str, output: Path | str | None = None,

@@ -14,6 +14,7 @@ from typing import Any
 from storyreel.generators import ClipRequest, get_generator
 from storyreel.tools import video
 from storyreel.tools.ffmpeg import ProgressCallback
+from storyreel.tools.footage import FootageFit
 from storyreel.tools.speech import ResolvedVoice
 from storyreel.tools.tts import speak
 
@@ -69,18 +70,21 @@ def picture_work(output: Path, inputs: dict[str, Path], *, generator: str,
 
 
 def body_work(output: Path, inputs: dict[str, Path], *, first: int, count: int, fps: int,
-              encoding: list[str], progress: ProgressCallback | None = None) -> dict:
-    """Frames [first, first+count) of the shot's clip, its subtitles burned in."""
-    video.encode_body(inputs["clip"], inputs.get("subtitles"), first, count, fps, output,
-                      encoding, progress)
+              encoding: list[str], fit: FootageFit | None = None,
+              progress: ProgressCallback | None = None) -> dict:
+    """Frames [first, first+count) of the shot's picture (its clip, or its footage and `fit`),
+    its subtitles burned in."""
+    video.encode_body(video.Picture(inputs["clip"], fit), inputs.get("subtitles"), first, count,
+                      fps, output, encoding, progress)
     return {"frames": count}
 
 
 def transition_work(output: Path, inputs: dict[str, Path], *, left_first: int, count: int,
-                    kind: str, fps: int, encoding: list[str],
+                    kind: str, fps: int, encoding: list[str], left_fit: FootageFit | None = None,
+                    right_fit: FootageFit | None = None,
                     progress: ProgressCallback | None = None) -> dict:
     """`count` frames blending the end of one shot into the start of the next."""
-    video.encode_transition(inputs["left"], inputs.get("left_subtitles"), left_first,
-                            inputs["right"], inputs.get("right_subtitles"), count, kind, fps,
-                            output, encoding)
+    video.encode_transition(video.Picture(inputs["left"], left_fit), inputs.get("left_subtitles"),
+                            left_first, video.Picture(inputs["right"], right_fit),
+                            inputs.get("right_subtitles"), count, kind, fps, output, encoding)
     return {"frames": count}

@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import av
 import numpy as np
@@ -19,6 +20,9 @@ from storyreel.storyboards.atomic import atomic_path
 
 from .ffmpeg import BITEXACT, FFmpegError, ProgressCallback, filter_value, run_ffmpeg
 from .fonts import fonts_dir
+
+if TYPE_CHECKING:
+    from .footage import FootageFit
 
 XFADE = {"crossfade": "fade", "fade-black": "fadeblack", "slide-left": "slideleft",
          "slide-right": "slideright", "slide-up": "slideup", "slide-down": "slidedown"}
@@ -97,23 +101,6 @@ def count_frames(video: Path) -> int:
         return sum(1 for packet in container.demux(stream) if packet.size)
 
 
-def playable_seconds(video: Path) -> float:
-    """How long a file's picture really plays: up to the end of its last video packet, which
-    for a file cut short is less than its header declares."""
-    with av.open(str(video)) as container:
-        if not container.streams.video:
-            return 0.0
-        stream = container.streams.video[0]
-        first, end = None, 0.0
-        for packet in container.demux(stream):
-            if packet.pts is None or not packet.size:
-                continue
-            start = float(packet.pts * packet.time_base)
-            first = start if first is None else min(first, start)
-            end = max(end, float((packet.pts + packet.duration) * packet.time_base))
-        return 0.0 if first is None else end - first
-
-
 def check_frames(video: Path, expected: int, what: str) -> None:
     """Raise FrameCountError unless `video` holds exactly `expected` frames."""
     found = count_frames(video)
@@ -121,50 +108,64 @@ def check_frames(video: Path, expected: int, what: str) -> None:
         raise FrameCountError(f"{what} has {found} frames where {expected} were asked for")
 
 
-def _from_frame(clip: Path, first: int, fps: int) -> list[str]:
-    """Input arguments that start decoding at frame `first` (accurate seek from the nearest
-    keyframe, instead of decoding the whole clip up to it)."""
-    return (["-ss", f"{first / fps:.6f}"] if first else []) + ["-i", str(clip)]
+@dataclass(frozen=True)
+class Picture:
+    """A shot's frames as its segments read them: a clip that holds exactly them, or the
+    user's footage and the fit that makes them from it (read once, encoded once)."""
+
+    path: Path
+    fit: FootageFit | None = None
+
+    def input_args(self, first: int, fps: int) -> list[str]:
+        """Input arguments that start reading at frame `first`: an accurate seek from the
+        nearest keyframe, instead of decoding everything before it."""
+        if self.fit is not None:
+            return self.fit.input_args(self.path, first)
+        return (["-ss", f"{first / fps:.6f}"] if first else []) + ["-i", str(self.path)]
+
+    def frames_from(self, first: int, fps: int, subtitles: Path | None) -> str:
+        """Filters for the input `input_args(first, fps)` opens: the frames from `first` on
+        with `subtitles` (shot-local times) burned in, their clock starting at zero."""
+        fitted = f"{self.fit.picture(first)}," if self.fit is not None else ""
+        # the shot's own clock, so shot-local subtitles line up
+        shift = f"setpts=PTS+{first / fps:.6f}/TB," if first else ""
+        burn = ""
+        if subtitles is not None:
+            burn = (f"subtitles=filename={filter_value(str(subtitles))}"
+                    f":fontsdir={filter_value(str(fonts_dir()))},")
+        return f"{fitted}{shift}{burn}setpts=PTS-STARTPTS,format=yuv420p"
 
 
-def _frames_from(first: int, fps: int, subtitles: Path | None) -> str:
-    """Filters for a stream that was seeked to frame `first`: restore the clip's own clock so
-    clip-local subtitles line up, burn them, then start the segment's clock at zero."""
-    shift = f"setpts=PTS+{first / fps:.6f}/TB," if first else ""
-    burn = ""
-    if subtitles is not None:
-        burn = (f"subtitles=filename={filter_value(str(subtitles))}"
-                f":fontsdir={filter_value(str(fonts_dir()))},")
-    return f"{shift}{burn}setpts=PTS-STARTPTS,format=yuv420p"
-
-
-def encode_body(clip: Path, subtitles: Path | None, first: int, count: int, fps: int,
+def encode_body(picture: Picture, subtitles: Path | None, first: int, count: int, fps: int,
                 out: Path, encoding: Sequence[str],
                 progress: ProgressCallback | None = None) -> None:
-    """Frames [first, first+count) of `clip`, with `subtitles` (clip-local times) burned in,
-    encoded with `encoding` (`segment_encoding`)."""
-    run_ffmpeg([*_from_frame(clip, first, fps), "-vf", _frames_from(first, fps, subtitles),
+    """Frames [first, first+count) of `picture`, with `subtitles` (shot-local times) burned
+    in, encoded with `encoding` (`segment_encoding`)."""
+    run_ffmpeg([*picture.input_args(first, fps), "-vf", picture.frames_from(first, fps, subtitles),
                 "-frames:v", str(count), *encoding, str(out)],
                duration=count / fps, on_progress=progress)
-    check_frames(out, count, f"the segment of {clip.name} from frame {first}")
+    check_frames(out, count, f"the segment of {picture.path.name} from frame {first}")
 
 
-def encode_transition(left: Path, left_subtitles: Path | None, left_first: int, right: Path,
-                      right_subtitles: Path | None, count: int, kind: str, fps: int,
-                      out: Path, encoding: Sequence[str]) -> None:
-    """`count` frames blending the end of `left` (from frame `left_first`) into `right`,
+def encode_transition(left: Picture, left_subtitles: Path | None, left_first: int,
+                      right: Picture, right_subtitles: Path | None, count: int, kind: str,
+                      fps: int, out: Path, encoding: Sequence[str]) -> None:
+    """`count` frames blending `left` from frame `left_first` into the start of `right`,
     encoded with `encoding` (`segment_encoding`)."""
     seconds = count / fps
+    # xfade wants one clock on both sides (a clip's is its file's, fitted footage's 1/fps)
+    clock = f"settb=1/{fps}"
     graph = ";".join([
-        f"[0:v]{_frames_from(left_first, fps, left_subtitles)},"
-        f"trim=end_frame={count}[a]",
-        f"[1:v]{_frames_from(0, fps, right_subtitles)},trim=end_frame={count}[b]",
+        f"[0:v]{left.frames_from(left_first, fps, left_subtitles)},trim=end_frame={count},"
+        f"{clock}[a]",
+        f"[1:v]{right.frames_from(0, fps, right_subtitles)},trim=end_frame={count},{clock}[b]",
         f"[a][b]xfade=transition={XFADE[kind]}:duration={seconds:.6f}:offset=0,"
         "format=yuv420p[out]",
     ])
-    run_ffmpeg([*_from_frame(left, left_first, fps), "-i", str(right), "-filter_complex", graph,
-                "-map", "[out]", "-frames:v", str(count), *encoding, str(out)])
-    check_frames(out, count, f"the transition from {left.name} to {right.name}")
+    run_ffmpeg([*left.input_args(left_first, fps), *right.input_args(0, fps),
+                "-filter_complex", graph, "-map", "[out]", "-frames:v", str(count), *encoding,
+                str(out)])
+    check_frames(out, count, f"the transition from {left.path.name} to {right.path.name}")
 
 
 def _write_concat_list(parts: Sequence[Path], list_file: Path, fps: int | None = None) -> None:

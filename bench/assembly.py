@@ -26,8 +26,8 @@ Run on demand: `python bench/assembly.py [--runs 3] [--quick]`. It asserts nothi
 - VMAF (libvmaf, n_threads=2, every 5th frame) of each side with subtitles off
   (`subtitles: {burn: false}`): its normal render against a reference render of the same
   content at crf 8, preset slow. storyreel has no user-facing encoder quality, so its reference
-  is an in-process render with `tools.video.segment_encoding` and the footage fit's encoder
-  (`generators.animatic.ENCODE`, ultrafast crf 14) both patched to slow crf 8, on a fresh cache;
+  is an in-process render with `tools.video.segment_encoding` patched to slow crf 8, on a
+  fresh cache (the segments read the footage themselves: nothing else encodes it);
 - the floor: a bare libx264 encode, decode + encode with only the concat filter, of the six
   clips concatenated and cut to storyreel's frame count, with the segments' settings
   (`segment_encoding(fps, photographic=True)`, those of a programme of footage) and with
@@ -35,9 +35,9 @@ Run on demand: `python bench/assembly.py [--runs 3] [--quick]`. It asserts nothi
   it (the goal is <= 1.5x), and the floor's own VMAF against the clips it was encoded from,
   beside the VMAF of storyreel's normal render.
 
-VMAF pairs frames by their number, not their timestamps: storyreel's joined video can step
-unevenly where segments meet (a segment's last frame stored a few ticks short), and libvmaf,
-pairing by timestamp, would compare one frame off from there on.
+VMAF pairs frames by their number, not their timestamps: libvmaf pairs by timestamp, and a
+video whose clock steps unevenly anywhere (MoviePy's, or a source's) would be compared one
+frame off from there on.
 
 Timings on a shared 2-core machine are noisy: compare medians, and the CPU seconds beside them.
 Work goes to a temporary folder under `--work` (default /tmp/assembly-work), removed at the end
@@ -372,9 +372,7 @@ def floor_settings() -> dict[str, list[str]]:
 
 
 def vmaf_graph(distorted: str, reference: str) -> str:
-    """libvmaf on frames paired by their number: libvmaf pairs frames by timestamp, and a video
-    whose timestamps step unevenly (storyreel's joins can start a segment a fraction of a
-    millisecond early) would be compared one frame off from there on."""
+    """libvmaf on frames paired by their number (see the module's docstring)."""
     by_number = f"setpts=N/({FPS}*TB)"
     return (f"{distorted}{by_number}[d];{reference}{by_number}[r];"
             f"[d][r]libvmaf=n_threads=2:n_subsample={VMAF_SUBSAMPLE}:shortest=1")
@@ -410,17 +408,15 @@ def with_quality(encoding: list[str], preset: str, crf: int) -> list[str]:
 
 @contextmanager
 def reference_encoders() -> Iterator[None]:
-    """storyreel's segment encoder and footage-fit encoder at the reference quality."""
-    from storyreel.generators import animatic
-
-    segments, fit = video.segment_encoding, animatic.ENCODE
+    """storyreel's segment encoder at the reference quality (the segments fit the footage
+    themselves: it is encoded nowhere else)."""
+    segments = video.segment_encoding
     video.segment_encoding = lambda *args, **named: with_quality(segments(*args, **named),
                                                                  *REFERENCE)
-    animatic.ENCODE = with_quality(fit, *REFERENCE)
     try:
         yield
     finally:
-        video.segment_encoding, animatic.ENCODE = segments, fit
+        video.segment_encoding = segments
 
 
 def storyreel_in_process(setup: Setup, name: str, board: dict) -> Path:
@@ -549,8 +545,8 @@ def main() -> None:
         scores = {"storyreel": storyreel_vmaf(setup), "MoviePy": moviepy_vmaf(setup, handoff)}
         print(f"\nVMAF, subtitles off, normal settings against a crf {REFERENCE[1]} "
               f"{REFERENCE[0]} reference (every {VMAF_SUBSAMPLE}th frame):")
-        print(f"  storyreel (segments {describe(footage_segments())}, footage fitted at "
-              f"{describe(_fit_encoding())}): {scores['storyreel']:.2f}")
+        print(f"  storyreel (segments {describe(footage_segments())}): "
+              f"{scores['storyreel']:.2f}")
         print(f"  MoviePy (libx264 {MOVIEPY_NORMAL[0]} crf {MOVIEPY_NORMAL[1]}): "
               f"{scores['MoviePy']:.2f}")
         floor_scores = {name: vmaf_against_clips(runs[0].output, setup.clips)
@@ -567,12 +563,6 @@ def main() -> None:
 
 def describe(encoding: list[str]) -> str:
     return f"{encoding[encoding.index('-preset') + 1]} crf {encoding[encoding.index('-crf') + 1]}"
-
-
-def _fit_encoding() -> list[str]:
-    from storyreel.generators import animatic
-
-    return animatic.ENCODE
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def test_user_image_asset_is_used_with_camera_motion(short_project):
     assert b > r + 60  # the user's blue photo fills the frame
     assert ImageChops.difference(first, last).getbbox() is not None  # the camera moves
     # A photo in the programme: every segment keeps photographic detail (x264 notes its crf).
-    assert b"crf=20.0" in result.video.read_bytes()
+    assert b"crf=19.0" in result.video.read_bytes()
     assert b"crf=24.0" not in result.video.read_bytes()
 
 

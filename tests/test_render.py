@@ -203,6 +203,36 @@ def test_sound_of_user_footage_plays_under_the_narration(short_project):
     assert quietest(kept) > -60  # ...where the footage's own sound is heard
 
 
+def test_user_footage_shows_frame_for_frame_in_its_shot(short_project):
+    """The shot's segments read the footage themselves (the second half of the shot from a
+    keyframe partway in): each frame of the shot is the footage's frame at the same time."""
+    import av
+    import numpy as np
+
+    from storyreel.tools.ffmpeg import run_ffmpeg
+
+    footage = short_project.root / "assets" / "counter.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=640x360:r=24:d=8", "-pix_fmt", "yuv420p",
+                "-g", "48", str(footage)])
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["shots"][1]["asset"] = "assets/counter.mp4"
+    doc["shots"][1]["duration"] = 5
+    short_project.storyboard_path.write_text(dump_document(doc))
+    result = render(short_project.storyboard_path)
+    start = result.shots["cup"].start_frame
+
+    def frames(path: Path) -> list[np.ndarray]:
+        with av.open(str(path)) as container:  # the top half: subtitles sit at the bottom
+            return [f.to_ndarray(format="gray")[:180].astype(int) for f in container.decode(video=0)]
+
+    ours, theirs = frames(result.video), frames(footage)
+    for index in (30, 70, 100):  # the first half of the body, the second, near its end
+        error = [np.abs(ours[start + index] - theirs[index + shift]).mean() for shift in (-1, 0, 1)]
+        assert error[1] < 3 and error[1] < min(error[0], error[2]) / 3, (index, error)
+    # the two drawn shots have clips; the footage no fitted copy
+    assert len(list((short_project.cache_dir / "visual").glob("*.mp4"))) == 2
+
+
 def test_cache_never_returns_half_written_entries(tmp_path):
     cache = Cache(tmp_path)
 

@@ -243,10 +243,13 @@ def test_render_a_storyboard_with_a_diffusion_generator(short_project, checkpoin
     result = render(short_project.storyboard_path)
     info = probe(result.video)
     assert info.has_video and info.has_audio and (info.width, info.height) == (640, 360)
-    # The user's footage is used as it is, not replaced by generated video.
-    clips = [s.clip for s in RenderManifest.load(short_project.last_render_path).shots]
-    makers = [json.loads(c.with_suffix(".meta.json").read_text())["generator"] for c in clips]
-    assert makers == ["ltx-video", "animatic", "ltx-video"]
+    # The user's footage is used as it is (its shot's segments read it), not replaced by
+    # generated video.
+    first, footage, last = RenderManifest.load(short_project.last_render_path).shots
+    assert footage.clip == short_project.root / "assets" / "pour.mp4"
+    makers = [json.loads(c.with_suffix(".meta.json").read_text())["generator"]
+              for c in (first.clip, last.clip)]
+    assert makers == ["ltx-video", "ltx-video"]
 
 
 def test_ltx2_sound_is_mixed_under_the_narration_and_can_be_turned_off(short_project,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from storyreel.storyboards.atomic import atomic_path, write_text_atomic
 from storyreel.tools.probe import probe
 from storyreel.tools.video import extract_frame
 
+from .cache import file_fingerprint
 from .keyframes import Keyframe, list_keyframes, load_state
 from .manifest import RenderManifest
 from .preflight import shot_seed
@@ -125,15 +127,22 @@ def _still_review(review: ShotReview, stills: list[Keyframe], picked: int | None
         made[take].path, tuple((s.take, s.path) for s in stills if s.path is not None), approved))
 
 
-def keyframe(project: Project, clip: Path, fraction: float = 0.5) -> Path:
-    """A PNG from the middle of a shot's clip, cached beside the cache."""
+def keyframe(project: Project, clip: Path, fraction: float = 0.5,
+             shot_seconds: float | None = None) -> Path:
+    """A PNG from the middle of a shot's clip, cached beside the cache. A clip that plays
+    longer than its shot (the user's footage, which the shot trims) is shown from the part of
+    it the shot plays."""
     folder = project.state_dir / "thumbs"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{clip.stem}-{round(fraction * 100)}.png"
+    identity = hashlib.sha256(f"{file_fingerprint(clip)}:{shot_seconds}".encode()).hexdigest()
+    target = folder / f"{clip.stem}-{identity[:8]}-{round(fraction * 100)}.png"
     if not target.exists():
         info = probe(clip)
+        seconds = info.video_duration or info.duration
+        if shot_seconds:
+            seconds = min(seconds, shot_seconds)
         with atomic_path(target) as tmp:  # never show a half-written PNG
-            extract_frame(clip, (info.video_duration or info.duration) * fraction, tmp)
+            extract_frame(clip, seconds * fraction, tmp)
     return target
 
 

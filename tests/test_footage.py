@@ -66,3 +66,19 @@ def test_the_fit_trims_slows_or_loops_by_how_long_the_footage_is(footage):
     # a seek in an MPEG-TS lands anywhere, not on a picture that decodes
     ts = FootageFit.measure(footage["ts"], W, H, FPS, 90)
     assert not ts.seekable and "-ss" not in ts.input_args(footage["ts"], 60)
+
+
+def test_a_footage_shot_is_shown_by_a_frame_it_plays(tmp_path, footage):
+    """The review's picture of a shot made from a long file comes from the part it plays."""
+    from PIL import Image, ImageChops
+
+    from storyreel.studio.project import Project
+    from storyreel.studio.review import keyframe
+    from storyreel.tools.video import extract_frame
+
+    project = Project.create(tmp_path / "tea", "short")
+    shown = Image.open(keyframe(project, footage["plain"], shot_seconds=2.0)).convert("RGB")
+    at = {t: Image.open(extract_frame(footage["plain"], t, tmp_path / f"{t}.png")).convert("RGB")
+          for t in (1.0, 2.0)}  # the shot's middle, and the file's
+    assert ImageChops.difference(shown, at[1.0]).getbbox() is None
+    assert ImageChops.difference(shown, at[2.0]).getbbox() is not None

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 import av
 import numpy as np
@@ -20,9 +20,6 @@ from storyreel.storyboards.atomic import atomic_path
 
 from .ffmpeg import BITEXACT, FFmpegError, ProgressCallback, filter_value, run_ffmpeg
 from .fonts import fonts_dir
-
-if TYPE_CHECKING:
-    from .footage import FootageFit
 
 XFADE = {"crossfade": "fade", "fade-black": "fadeblack", "slide-left": "slideleft",
          "slide-right": "slideright", "slide-up": "slideup", "slide-down": "slidedown"}
@@ -110,13 +107,21 @@ def check_frames(video: Path, expected: int, what: str) -> None:
         raise FrameCountError(f"{what} has {found} frames where {expected} were asked for")
 
 
+class Fit(Protocol):
+    """How a file becomes a shot's frames (`tools.footage.FootageFit` for the user's footage)."""
+
+    def input_args(self, video: Path, first: int = 0) -> list[str]: ...
+
+    def picture(self, first: int = 0) -> str: ...
+
+
 @dataclass(frozen=True)
 class Picture:
     """A shot's frames as its segments read them: a clip that holds exactly them, or the
     user's footage and the fit that makes them from it (read once, encoded once)."""
 
     path: Path
-    fit: FootageFit | None = None
+    fit: Fit | None = None
 
     def input_args(self, first: int, fps: int) -> list[str]:
         """Input arguments that start reading at frame `first`: an accurate seek from the

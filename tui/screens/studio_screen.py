@@ -131,8 +131,9 @@ class StudioScreen(Screen):
         if review.clip is None:
             return
         self.app.call_from_thread(self._show, review.id, "keyframe",
-                                  keyframe(self.project, review.clip))
-        frames = tuple((take, keyframe(self.project, path))
+                                  keyframe(self.project, review.clip,
+                                           shot_seconds=review.duration))
+        frames = tuple((take, keyframe(self.project, path, shot_seconds=review.duration))
                        for take, path in shot_takes(self.project, review.id))
         self.app.call_from_thread(self._show, review.id, "takes", frames)
 

@@ -11,13 +11,15 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError, model_validator
 
 from storyreel.storyboards.atomic import write_text_atomic
+from storyreel.tools.footage import FootageFit
 
 
 class RenderedShot(BaseModel):
     id: str
     start: float  # seconds into the video where the shot's picture starts
     frames: int
-    clip: Path | None  # the shot's picture in the cache
+    clip: Path | None  # the shot's picture in the cache, or the user's footage
+    fit: FootageFit | None = None  # how the shot's frames are made from the footage in `clip`
     narration_start: float  # seconds into the video where its narration starts
     speech_seconds: float
     speech: Path | None = None  # its narration in the cache (None: silent, or an older render)

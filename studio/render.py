@@ -745,6 +745,7 @@ class Renderer:
             music=self._music((last.start_frame + last.frames) / fps),  # made by the mix
             shots=[RenderedShot(id=s.shot.id, start=p.start_frame / fps, frames=p.frames,
                                 clip=s.picture.path if s.picture else None,
+                                fit=s.picture.fit if s.picture else None,
                                 narration_start=p.start_frame / fps + LEAD_SECONDS,
                                 speech_seconds=s.speech.meta["duration"] if s.speech else 0.0,
                                 speech=s.speech.path if s.speech else None)

@@ -22,8 +22,10 @@ from storyreel.storyboards.atomic import atomic_path
 from storyreel.storyboards.errors import UserError
 from storyreel.tools.capabilities import Options, capability
 from storyreel.tools.capabilities.clip import need
-from storyreel.tools.ffmpeg import ProgressCallback
+from storyreel.tools.ffmpeg import ProgressCallback, run_ffmpeg
+from storyreel.tools.video import x264
 
+from .cache import content_key, file_fingerprint
 from .manifest import RenderedShot, RenderManifest
 from .project import STORYBOARD, Project
 
@@ -56,7 +58,9 @@ def export_timeline(project_dir: Path, output: Path, format: str | None = None) 
     if adapter not in otio.adapters.available_adapter_names():
         raise ExportError(f"OpenTimelineIO has no {chosen} adapter here: pip install "
                           "'storyreel[toolkit]'")
-    timeline = build_timeline(manifest, project.root.name)
+    timeline = build_timeline(manifest, project.root.name,
+                              {shot.id: _fitted_copy(project, shot, manifest.fps)
+                               for shot in manifest.shots if _retimed(shot)})
     # the Kdenlive adapter prints notices (deprecation, transitions left out) on stdout,
     # where a script reading the command's output does not expect them
     with atomic_path(Path(output)) as tmp, contextlib.redirect_stdout(io.StringIO()):
@@ -64,8 +68,32 @@ def export_timeline(project_dir: Path, output: Path, format: str | None = None) 
     return Path(output)
 
 
-def build_timeline(manifest: RenderManifest, name: str) -> Any:
-    """The render as an OTIO Timeline (tracks: shots, narration, music, subtitles)."""
+def _retimed(shot: RenderedShot) -> bool:
+    """Whether the shot plays its footage slowed or looped (an editor would not)."""
+    return shot.fit is not None and (shot.fit.stretch != 1 or shot.fit.loops)
+
+
+def _fitted_copy(project: Project, shot: RenderedShot, fps: int) -> Path:
+    """The shot's footage as the render plays it (slowed or looped to the shot, scaled and
+    cropped, its sound too), made once into .storyreel/export/: the render itself reads the
+    footage directly and keeps no such copy."""
+    fit, footage = shot.fit, shot.clip
+    key = content_key("fitted", file_fingerprint(footage), fit.to_dict())
+    path = project.state_dir / "export" / f"{key}.mp4"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sound = ["-map", "0:v:0", *fit.sound_args()] if fit.has_audio else ["-an"]
+        with atomic_path(path) as tmp:
+            run_ffmpeg([*fit.input_args(footage), "-vf", fit.picture(), "-frames:v",
+                        str(fit.frames), "-r", str(fps), *x264("fast", 16, fps * 2), *sound,
+                        str(tmp)])
+    return path
+
+
+def build_timeline(manifest: RenderManifest, name: str,
+                   clips: dict[str, Path] | None = None) -> Any:
+    """The render as an OTIO Timeline (tracks: shots, narration, music, subtitles); `clips`
+    replace the manifest's picture of the shots they name."""
     otio = need("opentimelineio", "otio")
     fps = manifest.fps
 
@@ -83,8 +111,8 @@ def build_timeline(manifest: RenderManifest, name: str) -> Any:
     shared = _shared_frames(manifest.shots, fps)
     for index, shot in enumerate(manifest.shots):
         tail = shared[index]
-        reference = media(shot.clip, shot.frames) if shot.clip else \
-            otio.schema.MissingReference()
+        clip = (clips or {}).get(shot.id, shot.clip)
+        reference = media(clip, shot.frames) if clip else otio.schema.MissingReference()
         # the frames shared with the next shot play under the dissolve, past the clip's end
         shots.append(otio.schema.Clip(name=shot.id, media_reference=reference,
                                       source_range=span(0, shot.frames - tail)))

@@ -94,3 +94,29 @@ def test_the_otio_tool_and_the_export_command_write_the_same_timeline(rendered_s
     assert (tmp_path / "tool.otio").read_text() == (tmp_path / "cli.otio").read_text()
     wrong = runner.invoke(app, ["export", str(project.root), "-o", str(tmp_path / "cut.mov")])
     assert wrong.exit_code == 1 and "cannot tell the format from cut.mov" in wrong.output
+
+
+def test_footage_is_exported_as_the_shot_plays_it(short_project, tmp_path):
+    """Trimmed footage is referenced as the user's own file; footage the shot slows or loops
+    as a copy fitted the way the render plays it (the render keeps none)."""
+    from storyreel.storyboards import dump_document, load_storyboard
+    from storyreel.studio.render import render
+    from storyreel.tools.ffmpeg import run_ffmpeg
+
+    for name, seconds in (("long", 8), ("short", 3)):
+        run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=s=320x180:r=25:d={seconds}", "-pix_fmt",
+                    "yuv420p", str(short_project.root / "assets" / f"{name}.mp4")])
+    _, doc = load_storyboard(short_project.storyboard_path)
+    doc["shots"][0]["asset"], doc["shots"][0]["duration"] = "assets/long.mp4", 4
+    doc["shots"][1]["asset"], doc["shots"][1]["duration"] = "assets/short.mp4", 4  # slowed
+    short_project.storyboard_path.write_text(dump_document(doc))
+    render(short_project.storyboard_path)
+    timeline = otio.adapters.read_from_file(str(export_timeline(short_project.root,
+                                                                tmp_path / "edit.otio")))
+    long, slowed = [Path(clip.media_reference.target_url.removeprefix("file://"))
+                    for clip in tracks(timeline)["shots"] if isinstance(clip, otio.schema.Clip)][:2]
+    assert long == short_project.root / "assets" / "long.mp4"
+    assert short_project.state_dir / "export" in slowed.parents
+    manifest = RenderManifest.load(short_project.last_render_path)
+    assert count_frames(slowed) == manifest.shots[1].frames
+    assert manifest.shots[1].fit is not None and manifest.shots[1].fit.stretch > 1

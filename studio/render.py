@@ -122,6 +122,11 @@ class _ShotState:
     subtitles: Path | None = None
     subtitles_key: str = ""
 
+    def use_clip(self, entry: Entry) -> None:
+        """Make `entry`, a clip of the shot's frames, its picture, and its sound the shot's."""
+        self.clip, self.picture = entry, video.Picture(entry.path)
+        self.sound = entry.path if entry.meta.get("sound") else None
+
 
 def body_parts(first: int, count: int, fps: int) -> list[tuple[int, int]]:
     """A long shot body is encoded as two segments at once (one encode uses ~1 core);
@@ -529,16 +534,13 @@ class Renderer:
                   pool=(generator.name, request.model) if diffusion else None,
                   # stock footage remembers its choices in the project: searched from here
                   here=generator.name == "stock")
-        state.clip = self._produce("visual", shot.id, key, ".mp4", job)
-        state.picture = video.Picture(state.clip.path)
-        state.sound = state.clip.path if state.clip.meta.get("sound") else None
+        state.use_clip(self._produce("visual", shot.id, key, ".mp4", job))
         if not state.clip.cached:
             for line in state.clip.meta.get("notes", []):  # load and compile times, fallbacks
                 self._emit("warning", shot=shot.id, message=line)
         if shot.effects:  # on the picture, before subtitles; the shot keeps its frames
             job = effects_job(self.project.root, shot, state.clip, state.frames, fps)
-            state.clip = self._produce("effects", shot.id, job.key, ".mp4", job)
-            state.picture = video.Picture(state.clip.path)
+            state.use_clip(self._produce("effects", shot.id, job.key, ".mp4", job))
             if state.clip.meta.get("effects_note"):  # said on every render, cached or not
                 self._emit("warning", shot=shot.id, message=state.clip.meta["effects_note"])
 

@@ -117,3 +117,21 @@ def test_the_exported_schema_knows_each_effect_and_its_options():
     assert not accepts("[{speed: {fator: 2}}]")
     assert not accepts("[{speed: {factor: 99}}]")
     assert not accepts("[{scenes: {}}]")  # a tool, but not a per-shot effect
+
+
+def test_footage_sound_plays_as_the_effects_leave_it(tmp_path: Path):
+    """Reversed footage plays its sound reversed under the picture: the mix takes the shot's
+    sound from the clip the effects made, not from the footage before them."""
+    from media import level_db
+
+    project = project_with(tmp_path, "[{reverse: {}}]")
+    footage = project.root / "assets" / "tone-then-quiet.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=256x144:r=12:d=1", "-f", "lavfi", "-i",
+                "sine=f=440:d=0.5,apad=whole_dur=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                "-c:a", "aac", str(footage)])
+    text = project.storyboard_path.read_text(encoding="utf-8")
+    project.storyboard_path.write_text(text.replace(
+        "    effects:", "    asset: assets/tone-then-quiet.mp4\n    effects:"), encoding="utf-8")
+    result = render(project.storyboard_path)
+    # the second shot is the second second: its tone now ends it
+    assert level_db(result.video, 1.6, 1.9) > level_db(result.video, 1.1, 1.4) + 30

@@ -107,9 +107,10 @@ class AnimaticGenerator:
             raise GeneratorError("a clip needs at least one frame")
         sound, credit = False, ""
         if request.video is not None:
-            args, sound_args = self._footage_args(request)
-            self._encode(args, request.num_frames, request.fps, output, progress, sound_args)
-            sound = sound_args != SILENT
+            fit = self._footage_fit(request)
+            run_ffmpeg([*fit.copy_args(request.video), *ENCODE, str(output)],
+                       duration=request.duration, on_progress=progress)
+            sound = fit.has_audio
         else:
             with tempfile.TemporaryDirectory(prefix="animatic-") as scratch:
                 self._render_still_based(request, Path(scratch), output, progress)
@@ -176,8 +177,8 @@ class AnimaticGenerator:
 
     @staticmethod
     def _encode(args: list[str], count: int, fps: int, output: Path,
-                progress: ProgressCallback | None, sound: list[str] = SILENT) -> None:
-        run_ffmpeg([*args, "-frames:v", str(count), "-r", str(fps), *ENCODE, *sound,
+                progress: ProgressCallback | None) -> None:
+        run_ffmpeg([*args, "-frames:v", str(count), "-r", str(fps), *ENCODE, *SILENT,
                     str(output)], duration=count / fps, on_progress=progress)
 
     def _image_args(self, request: ClipRequest, first: int = 0) -> list[str]:
@@ -190,18 +191,15 @@ class AnimaticGenerator:
         return ["-i", str(request.image), "-vf", graph]
 
     @staticmethod
-    def _footage_args(request: ClipRequest) -> tuple[list[str], list[str]]:
-        """(input and picture arguments, sound arguments): the footage fitted to the shot
-        (`tools.footage.FootageFit`)."""
+    def _footage_fit(request: ClipRequest) -> FootageFit:
+        """How the request's footage is fitted to the shot (`tools.footage.FootageFit`)."""
         try:
-            fit = FootageFit.measure(request.video, request.width, request.height, request.fps,
-                                     request.num_frames)
+            return FootageFit.measure(request.video, request.width, request.height, request.fps,
+                                      request.num_frames)
         except ValueError as error:
             raise GeneratorError(str(error)) from error
         except Exception as error:
             raise GeneratorError(f"cannot read video {request.video}: {error}") from error
-        sound = ["-map", "0:v:0", *fit.sound_args()] if fit.has_audio else SILENT
-        return [*fit.input_args(request.video), "-vf", fit.picture()], sound
 
     def _designed_args(self, request: ClipRequest, layers: dict[str, Layer],
                        first: int = 0) -> list[str]:

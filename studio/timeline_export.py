@@ -59,7 +59,7 @@ def export_timeline(project_dir: Path, output: Path, format: str | None = None) 
         raise ExportError(f"OpenTimelineIO has no {chosen} adapter here: pip install "
                           "'storyreel[toolkit]'")
     timeline = build_timeline(manifest, project.root.name,
-                              {shot.id: _fitted_copy(project, shot, manifest.fps)
+                              {shot.id: _fitted_copy(project, shot)
                                for shot in manifest.shots if _retimed(shot)})
     # the Kdenlive adapter prints notices (deprecation, transitions left out) on stdout,
     # where a script reading the command's output does not expect them
@@ -73,7 +73,7 @@ def _retimed(shot: RenderedShot) -> bool:
     return shot.fit is not None and (shot.fit.stretch != 1 or shot.fit.loops)
 
 
-def _fitted_copy(project: Project, shot: RenderedShot, fps: int) -> Path:
+def _fitted_copy(project: Project, shot: RenderedShot) -> Path:
     """The shot's footage as the render plays it (slowed or looped to the shot, scaled and
     cropped, its sound too), made once into .storyreel/export/: the render itself reads the
     footage directly and keeps no such copy."""
@@ -82,11 +82,8 @@ def _fitted_copy(project: Project, shot: RenderedShot, fps: int) -> Path:
     path = project.state_dir / "export" / f"{key}.mp4"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        sound = ["-map", "0:v:0", *fit.sound_args()] if fit.has_audio else ["-an"]
         with atomic_path(path) as tmp:
-            run_ffmpeg([*fit.input_args(footage), "-vf", fit.picture(), "-frames:v",
-                        str(fit.frames), "-r", str(fps), *x264("fast", 16, fps * 2), *sound,
-                        str(tmp)])
+            run_ffmpeg([*fit.copy_args(footage), *x264("fast", 16, fit.fps * 2), str(tmp)])
     return path
 
 

@@ -102,6 +102,13 @@ class FootageFit:
                 f"scale={self.width}:{self.height}:force_original_aspect_ratio=increase,"
                 f"crop={self.width}:{self.height},setsar=1,format=yuv420p")
 
+    def copy_args(self, video: Path) -> list[str]:
+        """ffmpeg arguments for a fitted copy of `video`, up to its encoder: the shot's frames,
+        and its sound (`sound_args`) where it has one."""
+        sound = ["-map", "0:v:0", *self.sound_args()] if self.has_audio else ["-an"]
+        return [*self.input_args(video), "-vf", self.picture(), "-frames:v", str(self.frames),
+                "-r", str(self.fps), *sound]
+
     def sound_args(self) -> list[str]:
         """Output arguments for the footage's sound fitted to the shot (AAC): slowed with the
         picture, padded or cut to the shot's length. Only where `has_audio`."""

@@ -20,6 +20,7 @@ from storyreel.storyboards.atomic import atomic_path
 
 from .ffmpeg import BITEXACT, FFmpegError, ProgressCallback, filter_value, run_ffmpeg
 from .fonts import fonts_dir
+from .probe import probe
 
 XFADE = {"crossfade": "fade", "fade-black": "fadeblack", "slide-left": "slideleft",
          "slide-right": "slideright", "slide-up": "slideup", "slide-down": "slidedown"}
@@ -185,14 +186,8 @@ def _write_concat_list(parts: Sequence[Path], list_file: Path, fps: int | None =
         quoted = str(part.resolve()).replace("'", "'\\''")
         lines.append(f"file '{quoted}'")
         if fps is not None:
-            lines.append(f"duration {frames_in_header(part) / fps:.6f}")
+            lines.append(f"duration {probe(part).frames / fps:.6f}")  # from the header
     list_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def frames_in_header(video: Path) -> int:
-    """The frame count an MP4's header declares for its picture (no packet is read)."""
-    with av.open(str(video)) as container:
-        return container.streams.video[0].frames
 
 
 def concat_copy(parts: Sequence[Path], out: Path, list_file: Path, fps: int | None = None) -> None:
